@@ -1,0 +1,44 @@
+// What the current thread is doing for rt: which runtime it belongs to, which task and strand it
+// is polling, and how much of the cooperative budget the current poll has left.
+//
+// Set by workers, block_on, blocking threads and select drivers around each resume; read by
+// awaitables to find their waker and the runtime's drivers. Plain thread-local data, no locking.
+#pragma once
+
+#include "rt/detail/task_header.hpp"
+
+#include <cstdint>
+
+namespace rt::detail {
+
+class runtime_impl;
+
+struct thread_context {
+    runtime_impl* runtime = nullptr;
+    void* worker = nullptr; // the worker this thread is, when it is one
+    task_header* task = nullptr;
+    strand* current = nullptr;
+    std::uint32_t budget = 0;
+};
+
+extern constinit thread_local thread_context tls;
+
+/// Operations a task may complete without waiting before it is made to yield.
+inline constexpr std::uint32_t coop_budget = 128;
+
+/// Spends one unit of the current poll's budget; false when it is exhausted, and the caller
+/// must then suspend and reschedule instead of completing at once.
+inline bool coop_consume() noexcept {
+    if (tls.budget == 0)
+        return tls.task == nullptr; // outside a task there is nothing to be fair to
+    --tls.budget;
+    return true;
+}
+
+/// Makes the polling task run again after this poll, at the back of its queue.
+void yield_current() noexcept;
+
+/// The runtime of the current thread; throws std::runtime_error naming `what` when there is none.
+runtime_impl& current_runtime(const char* what);
+
+} // namespace rt::detail

@@ -1,0 +1,165 @@
+// The header every spawned unit of work carries: a coroutine task, a blocking call, or the
+// root of block_on. Schedulers, wakers, join handles and introspection all speak to it.
+//
+// State protocol (one 64-bit atomic word, `state`):
+//   RUNNING    a thread is polling the task right now; only that thread resumes its frame.
+//   NOTIFIED   the task is in (or on its way into) a run queue. The queue entry owns one reference.
+//              A wake that finds RUNNING sets NOTIFIED without a reference: the polling thread
+//              converts its own reference back into the queue's when the poll ends.
+//   COMPLETE   the task finished (value, exception or cancellation); it never runs again.
+//   CANCELLED  abort() was requested; the next poll destroys the frame instead of resuming it.
+//   JOIN_WAKER the join handle stored a waker in `join_waker`; from then on the completing thread
+//              owns that field. The joiner may withdraw only by clearing the bit before COMPLETE.
+//   JOIN_WOKEN the completing thread finished waking the joiner; a joiner that is being destroyed
+//              after COMPLETE waits for it, because the waker points into its frame.
+//   refcount   the high bits. References: the task's own (dropped at completion), the join
+//              handle's, and one per run-queue entry or wake in flight. The last one frees.
+//
+// A strand is a chain of coroutine frames that resume as one (a task awaiting a task awaiting a
+// sleep). Each task has a root strand; select() gives each branch its own. A wake marks its strand
+// and the strand's ancestors `ready`; a poll resumes only a strand that was marked, so a spurious
+// queue entry never resumes a frame whose awaiter has not completed.
+#pragma once
+
+#include "rt/detail/atomic.hpp"
+
+#include <coroutine>
+#include <cstdint>
+#include <source_location>
+
+namespace rt {
+
+/// Identifies a task for its whole life (and in introspection); never reused within a process.
+using task_id = std::uint64_t;
+
+/// What kind of work a header stands for.
+enum class task_kind : std::uint8_t { async, blocking, local, block_on };
+
+} // namespace rt
+
+namespace rt::detail {
+
+struct task_header;
+class runtime_impl;
+
+/// Something that can resume a strand in place of its leaf frame (a select in progress).
+class strand_driver {
+public:
+    virtual void drive() = 0;
+
+protected:
+    ~strand_driver() = default;
+};
+
+struct strand {
+    std::coroutine_handle<> leaf;
+    strand* parent = nullptr;
+    strand_driver* driver = nullptr;
+    atomic<bool> ready{false};
+
+    /// Resumes this strand on the calling thread with it as the current strand.
+    void resume();
+    /// Marks this strand and its ancestors ready. Only while the strand is known to be alive.
+    void mark() noexcept {
+        for (strand* s = this; s != nullptr; s = s->parent)
+            s->ready.store(true, memory_order_release);
+    }
+    /// Consumes a mark; true if there was one.
+    bool take_ready() noexcept { return ready.exchange(false, memory_order_acq_rel); }
+};
+
+/// Where a woken task goes. Implemented by the runtime, block_on and the blocking pool.
+class scheduler {
+public:
+    /// Takes ownership of one reference to `t`, whose NOTIFIED bit the caller just set.
+    virtual void schedule(task_header* t) = 0;
+
+protected:
+    ~scheduler() = default;
+};
+
+struct task_vtable {
+    /// Runs one poll of the task on the calling thread (NOTIFIED -> RUNNING -> ...).
+    void (*poll)(task_header*);
+    /// Destroys the task's frame or callable without completing it (cancellation, shutdown).
+    void (*destroy_body)(task_header*);
+    /// Frees the header and whatever it owns; called when the last reference goes.
+    void (*dealloc)(task_header*);
+    /// The task's result storage, or nullptr when the task was cancelled.
+    void* (*result)(task_header*);
+};
+
+/// Who to wake: a task and the strand inside it.
+struct waker {
+    task_header* task = nullptr;
+    strand* target = nullptr;
+
+    explicit operator bool() const noexcept { return task != nullptr; }
+};
+
+/// Per-task counters. Written by the thread polling the task, read by snapshots from anywhere.
+/// Durations are kept in cycle-counter ticks (cheap to read) and converted when reported.
+struct task_stats {
+    atomic<std::uint64_t> polls{0};
+    atomic<std::uint64_t> busy_cycles{0};
+    atomic<std::uint64_t> scheduled_cycles{0}; // woken but not yet running
+    atomic<std::uint64_t> wakes{0};
+    atomic<std::uint64_t> self_wakes{0};
+    atomic<std::uint64_t> last_wake_cycles{0};
+    atomic<std::int64_t> created_ns{0}; // steady_clock
+    atomic<std::int64_t> completed_ns{0};
+    atomic<std::uint32_t> last_worker{~0u};
+};
+
+struct task_header {
+    static constexpr std::uint64_t running = 1u << 0;
+    static constexpr std::uint64_t notified = 1u << 1;
+    static constexpr std::uint64_t complete = 1u << 2;
+    static constexpr std::uint64_t cancelled = 1u << 3;
+    static constexpr std::uint64_t join_waker_set = 1u << 4;
+    static constexpr std::uint64_t join_woken = 1u << 5;
+    static constexpr std::uint64_t ref_one = 1u << 8;
+    static constexpr std::uint64_t flags_mask = ref_one - 1;
+
+    atomic<std::uint64_t> state{0};
+    task_header* queue_next = nullptr; // intrusive link for the global queue and blocking queue
+    const task_vtable* vtable = nullptr;
+    scheduler* sched = nullptr;
+    runtime_impl* sched_owner = nullptr; // whose task list holds it
+    strand root;
+    std::coroutine_handle<> frame; // the root coroutine frame; null for blocking work
+    waker join_waker;
+
+    // The runtime's list of live tasks (shutdown, introspection); guarded by its shard's lock.
+    task_header* list_prev = nullptr;
+    task_header* list_next = nullptr;
+
+    task_id id = 0;
+    task_id parent = 0;
+    char* name = nullptr; // owned, nul-terminated; null when unnamed
+    std::source_location location;
+    task_kind kind = task_kind::async;
+    task_stats stats;
+
+    std::uint64_t refs() const noexcept { return state.load(memory_order_acquire) / ref_one; }
+};
+
+// ---- transitions (runtime/src/task/header.cpp) ----
+
+/// Adds a reference.
+void ref_inc(task_header* t) noexcept;
+/// Drops a reference; frees the task when it was the last.
+void ref_dec(task_header* t) noexcept;
+/// Wakes using a reference the caller owns (it is consumed).
+void wake_by_val(task_header* t) noexcept;
+/// Wakes without consuming anything.
+void wake_by_ref(task_header* t) noexcept;
+/// Marks w's strand ready and wakes its task. Only while w's strand is known to be alive.
+void wake(const waker& w) noexcept;
+/// Requests cancellation (join_handle::abort).
+void request_abort(task_header* t) noexcept;
+
+/// The waker for the strand running on this thread; throws std::logic_error outside a task.
+waker current_waker();
+
+} // namespace rt::detail

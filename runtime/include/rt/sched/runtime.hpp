@@ -1,0 +1,105 @@
+// rt::runtime: the executor. Owns the compute workers (one per core by default), the reactor
+// thread that drives timers, and the elastic blocking pool.
+//
+//     int main() {
+//         auto rt = rt::runtime::builder().worker_threads(2).thread_name("app").build();
+//         return rt.block_on(async_main());
+//     }
+//     // or, with every default:  int main() { return rt::run(async_main()); }
+//
+// block_on drives one root task on the calling thread until it finishes; tasks it spawns run on
+// the workers. Destroying the runtime shuts it down: workers and the reactor stop, tasks that
+// have not finished are cancelled (their frames destroyed on the destroying thread), blocking
+// calls already running are waited for and queued ones dropped, and every thread is joined.
+#pragma once
+
+#include "rt/task/task.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+namespace rt {
+
+namespace detail {
+class runtime_impl;
+}
+
+class runtime;
+
+/// Settings for a runtime; obtained from runtime::builder().
+class runtime_builder {
+public:
+    /// Compute workers; 0 means one per core (the default).
+    runtime_builder& worker_threads(std::size_t n) {
+        worker_threads_ = n;
+        return *this;
+    }
+    /// Cap on blocking-pool threads (default 512); calls beyond it queue.
+    runtime_builder& max_blocking_threads(std::size_t n) {
+        max_blocking_threads_ = n;
+        return *this;
+    }
+    /// How long an idle blocking thread waits for work before it exits (default 10 s).
+    runtime_builder& blocking_keep_alive(std::chrono::nanoseconds d) {
+        blocking_keep_alive_ = d;
+        return *this;
+    }
+    /// Prefix of thread names: "<prefix>-worker-N", "<prefix>-reactor", "<prefix>-blocking".
+    runtime_builder& thread_name(std::string prefix) {
+        thread_name_ = std::move(prefix);
+        return *this;
+    }
+    /// Starts the threads. Throws std::invalid_argument for settings that cannot work.
+    runtime build();
+
+    std::size_t worker_threads_ = 0;
+    std::size_t max_blocking_threads_ = 512;
+    std::chrono::nanoseconds blocking_keep_alive_ = std::chrono::seconds(10);
+    std::string thread_name_ = "rt";
+};
+
+class runtime {
+public:
+    /// A runtime with every default (same as builder().build()).
+    runtime();
+    runtime(runtime&&) noexcept;
+    runtime& operator=(runtime&&) noexcept;
+    runtime(const runtime&) = delete;
+    runtime& operator=(const runtime&) = delete;
+    ~runtime();
+
+    static runtime_builder builder() { return {}; }
+
+    /// Runs `t` on the calling thread until it finishes; returns its value or rethrows.
+    /// Throws std::logic_error when called from inside a runtime.
+    template <class T>
+    T block_on(task<T> t) {
+        if (!t.valid()) throw std::invalid_argument("rt::runtime::block_on: empty task");
+        drive(t.handle());
+        return t.handle().promise().result().take();
+    }
+
+    /// Number of compute workers.
+    std::size_t worker_count() const noexcept;
+
+    /// For the library's own use (introspection, handles).
+    detail::runtime_impl& impl() const noexcept { return *impl_; }
+
+private:
+    friend class runtime_builder;
+    explicit runtime(const runtime_builder& b);
+    void drive(std::coroutine_handle<> root);
+
+    std::unique_ptr<detail::runtime_impl> impl_;
+};
+
+/// The equivalent of #[tokio::main]: a default runtime that runs `t` and is then shut down.
+template <class T>
+T run(task<T> t) {
+    runtime r;
+    return r.block_on(std::move(t));
+}
+
+} // namespace rt

@@ -1,0 +1,89 @@
+// rt::sleep / rt::sleep_until: suspend the current task until a moment has passed.
+//
+//     co_await rt::sleep(100ms);
+//     co_await rt::sleep_until(deadline);
+//
+// Resolution is 1 ms, and a sleep never ends early: its deadline is rounded up to the next
+// millisecond tick. The reactor thread fires expired timers and queues their tasks on the
+// workers. Destroying a pending sleep (abort, timeout, select) removes its timer at once.
+// A sleep whose deadline has already passed completes without suspending (but counts against
+// the task's cooperative budget, so a loop of zero sleeps still yields now and then).
+#pragma once
+
+#include "rt/detail/context.hpp"
+#include "rt/detail/timer_entry.hpp"
+#include "rt/time/clock.hpp"
+
+#include <coroutine>
+
+namespace rt {
+
+namespace detail {
+
+class timer_driver;
+
+/// A timer registration: the wheel's link plus who to wake and which driver holds it.
+struct timer_node {
+    timer_entry entry;
+    waker w;
+    timer_driver* driver = nullptr;
+};
+
+/// Links `n` for `deadline` in the current runtime's timer driver. False when the deadline has
+/// already passed (nothing is registered). Throws std::runtime_error outside a runtime.
+bool timer_register(timer_node& n, clock::time_point deadline);
+/// Unlinks `n` if it is still pending; after it returns, `n` will not be touched again.
+void timer_cancel(timer_node& n) noexcept;
+
+class sleep_awaiter {
+public:
+    explicit sleep_awaiter(clock::time_point deadline) noexcept : deadline_(deadline) {}
+    sleep_awaiter(sleep_awaiter&& o) noexcept : deadline_(o.deadline_) {}
+    sleep_awaiter& operator=(sleep_awaiter&&) = delete;
+    ~sleep_awaiter() {
+        if (registered_) timer_cancel(node_);
+    }
+
+    bool await_ready() noexcept {
+        if (clock::now() < deadline_) return false;
+        if (coop_consume()) return true;
+        must_yield_ = true;
+        return false;
+    }
+    bool await_suspend(std::coroutine_handle<>) {
+        if (must_yield_) {
+            must_yield_ = false;
+            yield_current();
+            return true;
+        }
+        registered_ = timer_register(node_, deadline_);
+        return registered_;
+    }
+    void await_resume() noexcept { registered_ = false; }
+
+    clock::time_point deadline() const noexcept { return deadline_; }
+
+protected:
+    clock::time_point deadline_;
+
+private:
+    timer_node node_;
+    bool registered_ = false;
+    bool must_yield_ = false;
+};
+
+} // namespace detail
+
+[[nodiscard("co_await it")]] inline detail::sleep_awaiter
+sleep_until(clock::time_point deadline) noexcept {
+    return detail::sleep_awaiter(deadline);
+}
+
+template <class Rep, class Period>
+[[nodiscard("co_await it")]] detail::sleep_awaiter
+sleep(std::chrono::duration<Rep, Period> d) noexcept {
+    return detail::sleep_awaiter(clock::now() +
+                                 std::chrono::ceil<clock::duration>(d < d.zero() ? d.zero() : d));
+}
+
+} // namespace rt

@@ -1,0 +1,262 @@
+#include "sched/runtime_impl.hpp"
+
+#include "rt/detail/context.hpp"
+#include "rt/task/spawn.hpp"
+#include "sched/parker.hpp"
+#include "sched/worker.hpp"
+#include "task/harness.hpp"
+
+#include <chrono>
+#include <cstring>
+#include <stdexcept>
+#include <thread>
+
+namespace rt::detail {
+
+constinit thread_local thread_context tls{};
+
+runtime_impl& current_runtime(const char* what) {
+    runtime_impl* rt = tls.runtime;
+    if (rt == nullptr)
+        throw std::runtime_error(std::string(what) +
+                                 " called outside of an rt runtime (no runtime on this thread)");
+    return *rt;
+}
+
+namespace {
+
+std::size_t resolve_workers(const runtime_builder& b) {
+    std::size_t n = b.worker_threads_;
+    if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
+    if (n > 0xfff0) throw std::invalid_argument("rt::runtime_builder: too many worker threads");
+    return n;
+}
+
+std::int64_t now_ns() noexcept {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+} // namespace
+
+runtime_impl::runtime_impl(const runtime_builder& cfg)
+    : cfg_(cfg), idle_set(static_cast<std::uint32_t>(resolve_workers(cfg))),
+      io(*this, timers, cfg.thread_name_), blocking(*this, cfg) {
+    if (cfg.max_blocking_threads_ == 0)
+        throw std::invalid_argument("rt::runtime_builder: max_blocking_threads must be at least 1");
+    std::size_t n = resolve_workers(cfg);
+    cfg_.worker_threads_ = n;
+    timers.set_reactor(&io);
+    io.start();
+    workers_.reserve(n);
+    for (std::size_t i = 0; i < n; ++i)
+        workers_.push_back(std::make_unique<worker>(*this, static_cast<std::uint32_t>(i)));
+    for (auto& w : workers_)
+        w->start();
+}
+
+runtime_impl::~runtime_impl() {
+    shutdown();
+}
+
+void runtime_impl::schedule(task_header* t) {
+    if (shutting_down()) {
+        // Step 5 of shutdown cancels every unfinished task; this reference is not needed.
+        ref_dec(t);
+        return;
+    }
+    thread_context& ctx = tls;
+    if (ctx.runtime == this && ctx.worker != nullptr) {
+        static_cast<worker*>(ctx.worker)->schedule_local(t, false);
+        return;
+    }
+    inject.push(t);
+    notify_parked();
+}
+
+void runtime_impl::notify_parked() {
+    if (auto w = idle_set.worker_to_notify()) workers_[*w]->unpark();
+}
+
+void runtime_impl::notify_if_work_pending() {
+    for (auto& w : workers_) {
+        if (!w->stealer().is_empty()) {
+            notify_parked();
+            return;
+        }
+    }
+    if (!inject.is_empty()) notify_parked();
+}
+
+void runtime_impl::init_header(task_header* t, task_kind kind, const task_vtable* vt,
+                               const spawn_options& opts, const std::source_location& loc) {
+    t->vtable = vt;
+    t->kind = kind;
+    t->sched = kind == task_kind::blocking ? static_cast<scheduler*>(&blocking)
+                                           : static_cast<scheduler*>(this);
+    t->sched_owner = this;
+    t->id = next_id_.fetch_add(1, memory_order_relaxed);
+    t->parent = tls.task != nullptr ? tls.task->id : 0;
+    t->location = loc;
+    if (!opts.name.empty()) {
+        t->name = new char[opts.name.size() + 1];
+        std::memcpy(t->name, opts.name.data(), opts.name.size());
+        t->name[opts.name.size()] = '\0';
+    }
+    t->root.ready.store(true, memory_order_relaxed);
+    t->stats.created_ns.store(now_ns(), memory_order_relaxed);
+    // Own reference, the join handle's, and the first run-queue entry's.
+    t->state.store(task_header::notified + 3 * task_header::ref_one, memory_order_relaxed);
+    tasks.insert(t);
+}
+
+task_header* spawn_async(runtime_impl& rt, std::coroutine_handle<> frame, const task_vtable* vt,
+                         const spawn_options& opts, const std::source_location& loc) {
+    void* mem = frame_allocate(sizeof(task_header));
+    auto* t = new (mem) task_header();
+    t->frame = frame;
+    t->root.leaf = frame;
+    rt.init_header(t, task_kind::async, vt, opts, loc);
+    if (rt.shutting_down()) {
+        // Too late to run: cancel on the spot so the frame is not leaked.
+        t->state.fetch_xor(task_header::notified | task_header::running, memory_order_acq_rel);
+        cancel_task(t);
+        return t;
+    }
+    rt.schedule(t);
+    return t;
+}
+
+void init_header(runtime_impl& rt, task_header* t, task_kind kind, const task_vtable* vt,
+                 const spawn_options& opts, const std::source_location& loc) {
+    rt.init_header(t, kind, vt, opts, loc);
+}
+
+void submit_blocking(runtime_impl& rt, task_header* t) {
+    rt.blocking.schedule(t);
+}
+
+// ---- block_on ----
+
+namespace {
+
+// Schedules the root task of block_on back onto the thread that drives it.
+class block_on_scheduler final : public scheduler {
+public:
+    void schedule(task_header* t) override {
+        pending_.store(t, memory_order_release);
+        parker_.unpark();
+    }
+    task_header* take() noexcept { return pending_.exchange(nullptr, memory_order_acq_rel); }
+    void park() noexcept { parker_.park(); }
+
+private:
+    atomic<task_header*> pending_{nullptr};
+    parker parker_;
+};
+
+void block_on_destroy_body(task_header*) {}
+void block_on_dealloc(task_header* t) {
+    t->~task_header();
+    frame_deallocate(t, sizeof(task_header));
+}
+void* block_on_result(task_header*) {
+    return nullptr;
+}
+void block_on_poll(task_header*) {}
+constexpr task_vtable block_on_vtable{&block_on_poll, &block_on_destroy_body, &block_on_dealloc,
+                                      &block_on_result};
+
+} // namespace
+
+void runtime_impl::block_on(std::coroutine_handle<> root) {
+    thread_context& ctx = tls;
+    if (ctx.runtime != nullptr)
+        throw std::logic_error("rt::runtime::block_on called from inside a runtime");
+    block_on_scheduler sched;
+    void* mem = frame_allocate(sizeof(task_header));
+    auto* t = new (mem) task_header();
+    t->frame = root;
+    t->root.leaf = root;
+    init_header(t, task_kind::block_on, &block_on_vtable, spawn_options{.name = "block_on"},
+                std::source_location::current());
+    t->sched = &sched;
+    // block_on holds the join handle's reference itself, so the header outlives the drive loop.
+    ctx.runtime = this;
+    task_header* next = t;
+    for (;;) {
+        if (next == nullptr) {
+            sched.park();
+            next = sched.take();
+            continue;
+        }
+        poll_result r = poll_task(next);
+        if (r == poll_result::complete) break;
+        next = r == poll_result::notified ? next : sched.take();
+    }
+    ctx.runtime = nullptr;
+    // Wakes still in flight hold their own references; they see COMPLETE and only drop them.
+    // Wait for them: they may still call into `sched`, which lives on this stack frame.
+    while (t->refs() > 1)
+        std::this_thread::yield();
+    ref_dec(t);
+}
+
+// ---- shutdown ----
+
+void runtime_impl::shutdown() noexcept {
+    shutting_down_.store(true, memory_order_release);
+    for (auto& w : workers_)
+        w->unpark();
+    for (auto& w : workers_)
+        w->join();
+    io.stop();
+    blocking.shutdown();
+
+    std::vector<task_header*> queued;
+    for (auto& w : workers_)
+        w->drain(queued);
+    while (task_header* t = inject.pop())
+        queued.push_back(t);
+
+    thread_context& ctx = tls;
+    runtime_impl* saved = ctx.runtime;
+    ctx.runtime = this;
+    for (task_header* t : tasks.collect()) {
+        std::uint64_t prev = t->state.fetch_or(task_header::running, memory_order_acq_rel);
+        if (!(prev & task_header::complete)) {
+            // Our collected reference stands in for the poller's, which cancel_task drops.
+            cancel_task(t);
+        } else {
+            ref_dec(t);
+        }
+    }
+    ctx.runtime = saved;
+    for (task_header* t : queued)
+        ref_dec(t);
+}
+
+} // namespace rt::detail
+
+namespace rt {
+
+runtime runtime_builder::build() {
+    return runtime(*this);
+}
+
+runtime::runtime() : runtime(runtime_builder{}) {}
+runtime::runtime(const runtime_builder& b) : impl_(std::make_unique<detail::runtime_impl>(b)) {}
+runtime::runtime(runtime&&) noexcept = default;
+runtime& runtime::operator=(runtime&&) noexcept = default;
+runtime::~runtime() = default;
+
+void runtime::drive(std::coroutine_handle<> root) {
+    impl_->block_on(root);
+}
+
+std::size_t runtime::worker_count() const noexcept {
+    return impl_->worker_count();
+}
+
+} // namespace rt

@@ -1,0 +1,78 @@
+// The runtime's shared state: workers, the global queue, the idle set, the task list, the timer
+// driver, the reactor and the blocking pool, and the order in which they start and stop.
+//
+// Start: timer driver and reactor first (tasks may sleep at once), then the blocking pool (lazy),
+// then the workers.
+// Shutdown (destructor), in this order and why:
+//   1. `shutting_down` is set: wakes stop queueing tasks, new spawns are cancelled on the spot.
+//   2. workers are unparked and joined, then the reactor: nothing polls or fires any more.
+//   3. the blocking pool drops queued calls (cancelled) and waits for running ones.
+//   4. tasks left in queues lose their queue references.
+//   5. every unfinished task is cancelled on this thread: its frame is destroyed, which runs the
+//      awaiters' destructors (they unregister from the still-alive timer driver), and its joiner,
+//      if any, sees is_cancelled().
+//   6. members are destroyed: workers, reactor, timer driver.
+#pragma once
+
+#include "io/reactor.hpp"
+#include "rt/detail/atomic.hpp"
+#include "rt/detail/task_header.hpp"
+#include "rt/sched/runtime.hpp"
+#include "rt/task/spawn.hpp"
+#include "sched/blocking_pool.hpp"
+#include "sched/idle.hpp"
+#include "sched/inject_queue.hpp"
+#include "task/task_list.hpp"
+#include "time/timer_driver.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace rt::detail {
+
+class worker;
+
+class runtime_impl final : public scheduler {
+public:
+    explicit runtime_impl(const runtime_builder& cfg);
+    ~runtime_impl();
+    runtime_impl(const runtime_impl&) = delete;
+    runtime_impl& operator=(const runtime_impl&) = delete;
+
+    /// Queues an async task woken or spawned anywhere: the current worker's queue when called on
+    /// one of ours, else the global queue plus a parked worker's wake-up.
+    void schedule(task_header* t) override;
+    /// Wakes a parked worker if none is searching.
+    void notify_parked();
+    /// After the last searcher parks: wake someone if any queue still has work.
+    void notify_if_work_pending();
+
+    void init_header(task_header* t, task_kind kind, const task_vtable* vt,
+                     const spawn_options& opts, const std::source_location& loc);
+
+    bool shutting_down() const noexcept { return shutting_down_.load(memory_order_acquire); }
+    const runtime_builder& config() const noexcept { return cfg_; }
+    std::size_t worker_count() const noexcept { return workers_.size(); }
+    worker& worker_at(std::size_t i) noexcept { return *workers_[i]; }
+
+    /// Drives a root task on the calling thread (runtime::block_on).
+    void block_on(std::coroutine_handle<> root);
+
+    runtime_builder cfg_;
+    task_list tasks;
+    inject_queue inject;
+    idle idle_set;
+    timer_driver timers;
+    reactor io;
+    blocking_pool blocking;
+
+private:
+    void shutdown() noexcept;
+
+    atomic<bool> shutting_down_{false};
+    atomic<task_id> next_id_{1};
+    std::vector<std::unique_ptr<worker>> workers_;
+};
+
+} // namespace rt::detail

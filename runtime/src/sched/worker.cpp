@@ -1,0 +1,159 @@
+#include "sched/worker.hpp"
+
+#include "detail/cycle_clock.hpp"
+#include "rt/detail/context.hpp"
+#include "sched/runtime_impl.hpp"
+#include "task/harness.hpp"
+
+#include <pthread.h>
+#include <string>
+
+namespace rt::detail {
+
+namespace {
+constexpr std::uint32_t global_queue_interval = 61;
+constexpr std::uint32_t max_lifo_polls = 3;
+constexpr std::size_t max_global_batch = 128;
+} // namespace
+
+worker::worker(runtime_impl& rt, std::uint32_t index)
+    : rt_(rt), index_(index), stealer_(queue_.get_stealer()), rng_(index * 2654435761u + 1) {}
+
+void worker::start() {
+    thread_ = std::thread([this] { run(); });
+}
+
+void worker::join() {
+    if (thread_.joinable()) thread_.join();
+}
+
+std::uint32_t worker::random(std::uint32_t n) noexcept {
+    rng_ ^= rng_ << 13;
+    rng_ ^= rng_ >> 17;
+    rng_ ^= rng_ << 5;
+    return rng_ % n;
+}
+
+void worker::push_back(task_header* t) {
+    queue_.push_back(t, [this](task_header** tasks, std::uint32_t n) {
+        for (std::uint32_t i = 0; i + 1 < n; ++i)
+            tasks[i]->queue_next = tasks[i + 1];
+        rt_.inject.push_batch(tasks[0], tasks[n - 1], n);
+        stats_.overflows.fetch_add(1, memory_order_relaxed);
+    });
+}
+
+void worker::schedule_local(task_header* t, bool is_yield) {
+    if (is_yield) {
+        push_back(t);
+    } else {
+        if (lifo_ != nullptr) push_back(lifo_);
+        lifo_ = t;
+    }
+    // Others may help only with what sits in the queue (the LIFO slot is not stealable).
+    if (!searching_ && queue_.has_tasks()) rt_.notify_parked();
+}
+
+void worker::run() {
+    std::string name = rt_.config().thread_name_ + "-worker-" + std::to_string(index_);
+    pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+    tls.runtime = &rt_;
+    tls.worker = this;
+    while (!rt_.shutting_down()) {
+        ++tick_;
+        task_header* t = next_task();
+        if (t == nullptr) t = steal_work();
+        if (t != nullptr) {
+            run_task(t);
+            continue;
+        }
+        park();
+    }
+    tls.worker = nullptr;
+    tls.runtime = nullptr;
+}
+
+task_header* worker::next_task() {
+    if (tick_ % global_queue_interval == 0) {
+        if (task_header* t = rt_.inject.pop()) return t;
+    }
+    if (task_header* t = queue_.pop()) return t;
+    // Refill from the global queue: a fair share, bounded by the room we have.
+    std::size_t share = rt_.inject.len() / rt_.worker_count() + 1;
+    std::size_t want = std::min({share, max_global_batch, std::size_t{queue_.remaining_slots()}});
+    task_header* batch[max_global_batch];
+    std::size_t n = rt_.inject.pop_n(batch, want);
+    if (n == 0) return nullptr;
+    if (n > 1) queue_.push_back_batch(batch + 1, static_cast<std::uint32_t>(n - 1));
+    return batch[0];
+}
+
+task_header* worker::steal_work() {
+    if (!searching_) {
+        if (!rt_.idle_set.transition_to_searching()) return nullptr;
+        searching_ = true;
+    }
+    std::uint32_t n = static_cast<std::uint32_t>(rt_.worker_count());
+    std::uint32_t start = random(n);
+    for (std::uint32_t i = 0; i < n; ++i) {
+        std::uint32_t victim = (start + i) % n;
+        if (victim == index_) continue;
+        std::uint32_t before = queue_.remaining_slots();
+        if (task_header* t = rt_.worker_at(victim).stealer().steal_into(queue_)) {
+            stats_.steals.fetch_add(1, memory_order_relaxed);
+            stats_.stolen_tasks.fetch_add(1 + before - queue_.remaining_slots(),
+                                          memory_order_relaxed);
+            return t;
+        }
+    }
+    return rt_.inject.pop();
+}
+
+void worker::run_task(task_header* t) {
+    if (searching_) {
+        searching_ = false;
+        if (rt_.idle_set.transition_from_searching()) rt_.notify_parked();
+    }
+    std::uint32_t lifo_polls = 0;
+    std::uint64_t start = cycle_now();
+    for (;;) {
+        t->stats.last_worker.store(index_, memory_order_relaxed);
+        stats_.polls.fetch_add(1, memory_order_relaxed);
+        if (poll_task(t) == poll_result::notified) push_back(t);
+        t = lifo_;
+        if (t == nullptr || rt_.shutting_down()) break;
+        lifo_ = nullptr;
+        if (++lifo_polls > max_lifo_polls) {
+            push_back(t);
+            break;
+        }
+        stats_.lifo_hits.fetch_add(1, memory_order_relaxed);
+    }
+    stats_.busy_cycles.fetch_add(cycle_now() - start, memory_order_relaxed);
+}
+
+void worker::park() {
+    if (lifo_ != nullptr || queue_.has_tasks()) return;
+    bool last_searcher = rt_.idle_set.transition_to_parked(index_, searching_);
+    searching_ = false;
+    if (last_searcher) rt_.notify_if_work_pending();
+    stats_.parks.fetch_add(1, memory_order_relaxed);
+    for (;;) {
+        parker_.park();
+        if (rt_.shutting_down()) return;
+        if (!rt_.idle_set.is_parked(index_)) {
+            // Whoever removed us from the sleepers counted us as searching.
+            searching_ = true;
+            break;
+        }
+    }
+    stats_.unparks.fetch_add(1, memory_order_relaxed);
+}
+
+void worker::drain(std::vector<task_header*>& out) {
+    if (lifo_ != nullptr) out.push_back(std::exchange(lifo_, nullptr));
+    while (task_header* t = queue_.pop())
+        out.push_back(t);
+}
+
+} // namespace rt::detail

@@ -1,0 +1,183 @@
+// Reference counting, wakes, aborts and the join handshake on the task state word.
+// The protocol is described in rt/detail/task_header.hpp.
+#include "detail/cycle_clock.hpp"
+#include "rt/detail/context.hpp"
+#include "rt/task/join_error.hpp"
+#include "rt/task/join_handle.hpp"
+#include "rt/task/spawn.hpp"
+#include "rt/task/this_task.hpp"
+#include "task/harness.hpp"
+
+#include <stdexcept>
+#include <thread>
+
+namespace rt::detail {
+
+using h = task_header;
+
+void ref_inc(task_header* t) noexcept {
+    t->state.fetch_add(h::ref_one, memory_order_relaxed);
+}
+
+void ref_dec(task_header* t) noexcept {
+    std::uint64_t prev = t->state.fetch_sub(h::ref_one, memory_order_acq_rel);
+    if (prev / h::ref_one == 1) t->vtable->dealloc(t);
+}
+
+namespace {
+
+void count_wake(task_header* t) noexcept {
+    t->stats.wakes.fetch_add(1, memory_order_relaxed);
+    if (tls.task == t) t->stats.self_wakes.fetch_add(1, memory_order_relaxed);
+    t->stats.last_wake_cycles.store(cycle_now(), memory_order_relaxed);
+}
+
+// Sets NOTIFIED unless the task is finished or already queued. `owned` says whether the caller
+// brings a reference. Returns true when the caller must now schedule the task (with a reference).
+bool transition_to_notified(task_header* t, bool owned) noexcept {
+    std::uint64_t prev = t->state.load(memory_order_relaxed);
+    for (;;) {
+        if (prev & (h::complete | h::notified)) {
+            if (owned) ref_dec(t);
+            return false;
+        }
+        std::uint64_t next = prev | h::notified;
+        bool schedule = !(prev & h::running);
+        if (schedule && !owned) next += h::ref_one;
+        if (!schedule && owned)
+            next -= h::ref_one; // the poller's reference covers the running task
+        if (t->state.compare_exchange_weak(prev, next, memory_order_acq_rel, memory_order_relaxed))
+            return schedule;
+    }
+}
+
+} // namespace
+
+void wake_by_val(task_header* t) noexcept {
+    count_wake(t);
+    if (transition_to_notified(t, true)) t->sched->schedule(t);
+}
+
+void wake_by_ref(task_header* t) noexcept {
+    count_wake(t);
+    if (transition_to_notified(t, false)) t->sched->schedule(t);
+}
+
+void wake(const waker& w) noexcept {
+    if (w.target != nullptr) w.target->mark();
+    wake_by_ref(w.task);
+}
+
+void request_abort(task_header* t) noexcept {
+    std::uint64_t prev = t->state.load(memory_order_relaxed);
+    for (;;) {
+        if (prev & (h::complete | h::cancelled)) return;
+        std::uint64_t next = prev | h::cancelled | h::notified;
+        bool schedule = !(prev & (h::running | h::notified));
+        if (schedule) next += h::ref_one;
+        if (t->state.compare_exchange_weak(prev, next, memory_order_acq_rel,
+                                           memory_order_relaxed)) {
+            if (schedule) t->sched->schedule(t);
+            return;
+        }
+    }
+}
+
+waker current_waker() {
+    thread_context& ctx = tls;
+    if (ctx.task == nullptr)
+        throw std::logic_error("rt: awaited a runtime operation outside of an rt task");
+    return waker{ctx.task, ctx.current};
+}
+
+void yield_current() noexcept {
+    thread_context& ctx = tls;
+    if (ctx.current != nullptr) ctx.current->mark();
+    if (ctx.task != nullptr) wake_by_ref(ctx.task);
+}
+
+bool join_wait::register_waker(task_header* t, const waker& w) noexcept {
+    std::uint64_t prev = t->state.load(memory_order_acquire);
+    if (prev & h::complete) return true;
+    // JOIN_WAKER is clear, so the completing side does not read the field yet.
+    t->join_waker = w;
+    while (!t->state.compare_exchange_weak(prev, prev | h::join_waker_set, memory_order_acq_rel,
+                                           memory_order_acquire)) {
+        if (prev & h::complete) return true;
+    }
+    return false;
+}
+
+void join_wait::withdraw(task_header* t) noexcept {
+    std::uint64_t prev = t->state.load(memory_order_acquire);
+    while (!(prev & h::complete)) {
+        if (t->state.compare_exchange_weak(prev, prev & ~h::join_waker_set, memory_order_acq_rel,
+                                           memory_order_acquire))
+            return;
+    }
+    // The completing thread owns the waker, which points into our frame: wait until it is done.
+    while (!(t->state.load(memory_order_acquire) & h::join_woken))
+        std::this_thread::yield();
+}
+
+void poll_async(task_header* t) {
+    if (poll_task(t) == poll_result::notified) t->sched->schedule(t);
+}
+
+void destroy_async_body(task_header* t) {
+    if (t->frame) {
+        t->frame.destroy();
+        t->frame = {};
+    }
+}
+
+void dealloc_async(task_header* t) {
+    if (t->frame) t->frame.destroy();
+    delete[] t->name;
+    t->~task_header();
+    frame_deallocate(t, sizeof(task_header));
+}
+
+void strand::resume() {
+    thread_context& ctx = tls;
+    strand* saved = ctx.current;
+    ctx.current = this;
+    if (driver != nullptr)
+        driver->drive();
+    else
+        leaf.resume();
+    ctx.current = saved;
+}
+
+} // namespace rt::detail
+
+namespace rt {
+
+std::string join_error::what() const {
+    if (!error_) return "task was cancelled";
+    try {
+        std::rethrow_exception(error_);
+    } catch (const std::exception& e) {
+        return e.what();
+    } catch (...) {
+        return "task threw an exception that is not a std::exception";
+    }
+}
+
+void join_error::rethrow() const {
+    if (!error_) throw std::logic_error("rt::join_error: task was cancelled");
+    std::rethrow_exception(error_);
+}
+
+task_id this_task::id() {
+    if (detail::tls.task == nullptr)
+        throw std::logic_error("rt::this_task::id called outside of a task");
+    return detail::tls.task->id;
+}
+
+std::optional<task_id> this_task::try_id() noexcept {
+    if (detail::tls.task == nullptr) return std::nullopt;
+    return detail::tls.task->id;
+}
+
+} // namespace rt

@@ -1,0 +1,80 @@
+#include "time/timer_driver.hpp"
+
+#include "io/reactor.hpp"
+#include "rt/detail/context.hpp"
+#include "sched/runtime_impl.hpp"
+
+namespace rt::detail {
+
+namespace {
+timer_node* node_of(timer_entry* e) noexcept {
+    static_assert(std::is_standard_layout_v<timer_node>);
+    return reinterpret_cast<timer_node*>(e);
+}
+} // namespace
+
+std::uint64_t timer_driver::deadline_tick(clock::time_point t) const noexcept {
+    if (t <= origin_) return 0;
+    return static_cast<std::uint64_t>(
+        std::chrono::ceil<std::chrono::milliseconds>(t - origin_).count());
+}
+
+std::uint64_t timer_driver::now_tick(clock::time_point t) const noexcept {
+    if (t <= origin_) return 0;
+    return static_cast<std::uint64_t>(
+        std::chrono::floor<std::chrono::milliseconds>(t - origin_).count());
+}
+
+bool timer_driver::register_timer(timer_node& n, clock::time_point deadline) {
+    n.w = current_waker();
+    n.driver = this;
+    n.entry.tick = deadline_tick(deadline);
+    bool kick = false;
+    {
+        std::lock_guard lock(mu_);
+        if (!wheel_.insert(&n.entry)) return false;
+        if (n.entry.tick < wake_tick_) {
+            wake_tick_ = n.entry.tick;
+            kick = true;
+        }
+    }
+    if (kick) reactor_->kick();
+    return true;
+}
+
+void timer_driver::cancel(timer_node& n) noexcept {
+    std::lock_guard lock(mu_);
+    if (n.entry.linked) wheel_.remove(&n.entry);
+}
+
+std::optional<clock::time_point> timer_driver::next_deadline() {
+    std::lock_guard lock(mu_);
+    auto t = wheel_.next_expiration();
+    if (!t) {
+        wake_tick_ = ~std::uint64_t{0};
+        return std::nullopt;
+    }
+    wake_tick_ = *t;
+    return origin_ + std::chrono::milliseconds(*t);
+}
+
+void timer_driver::fire_expired(clock::time_point now, std::vector<task_header*>& out) {
+    std::uint64_t tick = now_tick(now);
+    std::lock_guard lock(mu_);
+    wheel_.advance(tick, [&out](timer_entry* e) {
+        timer_node* n = node_of(e);
+        if (n->w.target != nullptr) n->w.target->mark();
+        ref_inc(n->w.task);
+        out.push_back(n->w.task);
+    });
+}
+
+bool timer_register(timer_node& n, clock::time_point deadline) {
+    return current_runtime("rt::sleep").timers.register_timer(n, deadline);
+}
+
+void timer_cancel(timer_node& n) noexcept {
+    if (n.driver != nullptr) n.driver->cancel(n);
+}
+
+} // namespace rt::detail

@@ -1,0 +1,275 @@
+// The hierarchical timing wheel behind rt's sleeps and timeouts.
+//
+// Why a wheel: the timer driver needs, under its lock and however many sleeps are pending,
+// O(1) registration and O(1) cancellation (every timeout that loses a race cancels its timer, so
+// cancellation is as common as firing), plus a cheap "when is the next thing due" so the I/O
+// driver knows how long it may block. A heap would cost O(log n) and allocate; the wheel links
+// entries through pointers that live in the sleep awaiter itself (timer_entry), so it never
+// allocates and never fails.
+//
+// Shape: `levels` levels of 64 slots. A slot of level L spans 64^L ticks (1 tick = 1 ms), so a
+// level spans 64^(L+1) ticks. Think of a tick as a number in base 64: level L is digit L.
+//
+// Invariants (elapsed = the last tick processed):
+//  * Every linked entry has tick > elapsed; due deadlines are refused by insert() instead.
+//  * An entry sits in level L = the digit of the highest bit in which tick and elapsed differ, at
+//    slot = digit L of tick. Tick and elapsed therefore agree on all digits above L and tick's
+//    digit L is larger, so the slot's start (its deadline) lies after elapsed and at or before
+//    tick: processing the slot at its start can never be late. It also means everything in level
+//    L is due before anything in level L+1, so the earliest deadline is in the lowest occupied
+//    level and next_expiration() need not look further.
+//  * Ticks that differ from elapsed above the top digit (more than one turn of the top level
+//    away, or merely across a 64^levels boundary) go to the top level at their own slot, which
+//    is then read as a ring: slot s is due at the next start of a top-level slot numbered s after
+//    elapsed. That is still at or before tick, and processing it just re-links the entry (into
+//    the same slot, one turn later) until tick comes into range. Such a slot can equal elapsed's
+//    own top slot, which means "one full turn from now"; that is why the scan for the next
+//    occupied slot starts just after elapsed's slot rather than at it.
+//  * A slot's bit in `occupied_` is set exactly when its list is non-empty, so the scan is a
+//    rotate and a count of trailing zeros per level instead of a walk over 64 lists.
+//  * advance() never skips a slot: it processes due slots in deadline order, setting elapsed to
+//    each slot's start before re-linking its entries, so the invariants hold between steps.
+//    Only when nothing more is due by `now` does elapsed jump to `now`.
+//
+// Who touches it: only the timer driver, with its lock held. The wheel has no synchronisation of
+// its own. While an entry is linked, all of its fields (tick included) belong to the wheel. An
+// entry must be removed (or have fired) before it is destroyed or re-inserted, and the wheel must
+// be empty, or its entries abandoned, before the wheel is destroyed.
+#pragma once
+
+#include "rt/detail/timer_entry.hpp"
+
+#include <array>
+#include <bit>
+#include <cassert>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <utility>
+
+namespace rt::detail {
+
+class timer_wheel {
+public:
+    static constexpr unsigned levels = 6; // 64 slots each: 64^6 ms ≈ 2.2 years of range
+
+    timer_wheel() = default;
+    // The slot heads are the only way to reach the entries, and the entries point back at their
+    // neighbours, not at the wheel: a copy would share entries and a move would leave them
+    // reachable from two wheels. The driver owns exactly one, in place.
+    timer_wheel(const timer_wheel&) = delete;
+    timer_wheel& operator=(const timer_wheel&) = delete;
+
+    std::uint64_t elapsed() const noexcept { return elapsed_; }
+
+    // Links e (e->tick already set). Returns false and links nothing if e->tick <= elapsed()
+    // (already due: the caller completes it at once). Deadlines past the range are parked in the
+    // top level and re-cascaded once per turn of it, so they still fire at their true tick. O(1).
+    bool insert(timer_entry* e) noexcept {
+        assert(e != nullptr && !e->linked);
+        assert(!firing_ && "on_fire may not touch the wheel");
+        if (e->tick <= elapsed_) {
+            return false;
+        }
+        link(e, level_for(elapsed_, e->tick));
+        ++size_;
+        return true;
+    }
+
+    // O(1); e must be linked (in this wheel).
+    void remove(timer_entry* e) noexcept {
+        assert(e != nullptr && e->linked);
+        assert(!firing_ && "on_fire may not touch the wheel");
+        if (e->level == pending_level) {
+            unlink(pending_, e);
+        } else {
+            timer_entry*& head = slots_[e->level][e->slot];
+            assert(e->prev != nullptr || head == e);
+            const unsigned slot = e->slot;
+            const unsigned level = e->level;
+            unlink(head, e);
+            if (head == nullptr) {
+                occupied_[level] &= ~(std::uint64_t{1} << slot);
+            }
+        }
+        --size_;
+    }
+
+    // The earliest tick at which advance() could fire something, or nullopt when empty. It is
+    // exact when the earliest entry sits in level 0; otherwise it is the start of the slot that
+    // must be cascaded first, which is a lower bound.
+    std::optional<std::uint64_t> next_expiration() const noexcept {
+        if (pending_ != nullptr) {
+            // Only after an on_fire threw: the rest of that slot is due already.
+            return elapsed_;
+        }
+        if (const auto exp = next_slot()) {
+            return exp->deadline;
+        }
+        return std::nullopt;
+    }
+
+    // Moves time forward to `now` (ignored if now <= elapsed()), calling on_fire(timer_entry*)
+    // for every entry whose tick <= now, each already unlinked when called, in non-decreasing
+    // order of tick. on_fire may not touch the wheel; it may destroy the entry it is given. If
+    // on_fire throws, the wheel stays consistent: the unfired entries of the slot being processed
+    // stay linked (and removable) and fire first on the next advance().
+    template <class F>
+    void advance(std::uint64_t now, F&& on_fire) {
+        assert(!firing_ && "on_fire may not touch the wheel");
+        fire_pending(on_fire);
+        while (const auto exp = next_slot()) {
+            if (exp->deadline > now) {
+                break;
+            }
+            process(*exp);
+            fire_pending(on_fire);
+        }
+        if (now > elapsed_) {
+            elapsed_ = now;
+        }
+    }
+
+    bool empty() const noexcept { return size_ == 0; }
+    std::size_t size() const noexcept { return size_; }
+
+private:
+    static constexpr unsigned slot_bits = 6;
+    static constexpr unsigned slots = 1u << slot_bits;
+    static constexpr unsigned slot_mask = slots - 1;
+    // Marks an entry that is due but not yet handed to on_fire; see fire_pending().
+    static constexpr std::uint8_t pending_level = levels;
+    static_assert(levels * slot_bits < 64, "the top level's ring arithmetic needs a spare bit");
+
+    struct expiration {
+        unsigned level;
+        unsigned slot;
+        std::uint64_t deadline;
+    };
+
+    static unsigned level_for(std::uint64_t from, std::uint64_t tick) noexcept {
+        // tick != from in every caller; OR-ing in digit 0 just keeps bit_width() - 1 from wrapping.
+        const std::uint64_t diff = (from ^ tick) | slot_mask;
+        const unsigned level = (static_cast<unsigned>(std::bit_width(diff)) - 1) / slot_bits;
+        return level < levels ? level : levels - 1;
+    }
+
+    static unsigned slot_for(std::uint64_t tick, unsigned level) noexcept {
+        return static_cast<unsigned>(tick >> (level * slot_bits)) & slot_mask;
+    }
+
+    static void push(timer_entry*& head, timer_entry* e) noexcept {
+        e->prev = nullptr;
+        e->next = head;
+        if (head != nullptr) {
+            head->prev = e;
+        }
+        head = e;
+        e->linked = true;
+    }
+
+    static void unlink(timer_entry*& head, timer_entry* e) noexcept {
+        if (e->prev != nullptr) {
+            e->prev->next = e->next;
+        } else {
+            head = e->next;
+        }
+        if (e->next != nullptr) {
+            e->next->prev = e->prev;
+        }
+        e->prev = nullptr;
+        e->next = nullptr;
+        e->linked = false;
+    }
+
+    void link(timer_entry* e, unsigned level) noexcept {
+        const unsigned slot = slot_for(e->tick, level);
+        e->level = static_cast<std::uint8_t>(level);
+        e->slot = static_cast<std::uint8_t>(slot);
+        push(slots_[level][slot], e);
+        occupied_[level] |= std::uint64_t{1} << slot;
+    }
+
+    std::optional<expiration> next_slot() const noexcept {
+        for (unsigned level = 0; level < levels; ++level) {
+            const std::uint64_t occupied = occupied_[level];
+            if (occupied == 0) {
+                continue;
+            }
+            const unsigned shift = level * slot_bits;
+            const unsigned current = slot_for(elapsed_, level);
+            // elapsed's own slot comes last: below the top it is always empty (its entries would
+            // be due or belong to a lower level), at the top it means a full turn from now.
+            const unsigned first = (current + 1) & slot_mask;
+            const unsigned skip = static_cast<unsigned>(
+                std::countr_zero(std::rotr(occupied, static_cast<int>(first))));
+            const unsigned slot = (first + skip) & slot_mask;
+            const std::uint64_t level_span = std::uint64_t{1} << (shift + slot_bits);
+            std::uint64_t deadline =
+                (elapsed_ & ~(level_span - 1)) + (std::uint64_t{slot} << shift);
+            if (slot <= current) {
+                // Only ring entries of the top level wrap. They exist only when a later span
+                // exists, so this cannot overflow.
+                assert(level == levels - 1);
+                deadline += level_span;
+            }
+            assert(deadline > elapsed_);
+            return expiration{level, slot, deadline};
+        }
+        return std::nullopt;
+    }
+
+    // Detaches the slot's whole list before re-linking anything: top-level ring entries go back
+    // into this very slot, and must not be met again in the same pass.
+    void process(const expiration& exp) noexcept {
+        timer_entry* e = std::exchange(slots_[exp.level][exp.slot], nullptr);
+        occupied_[exp.level] &= ~(std::uint64_t{1} << exp.slot);
+        elapsed_ = exp.deadline;
+        while (e != nullptr) {
+            timer_entry* const next = e->next;
+            if (e->tick <= elapsed_) {
+                // The slot start is never past an entry's tick, so due means due exactly now.
+                assert(e->tick == elapsed_);
+                push(pending_, e);
+                e->level = pending_level;
+                e->slot = 0;
+            } else {
+                // Same digits as elapsed down to this level, so this lands strictly lower, except
+                // for ring entries, which stay at the top.
+                link(e, level_for(elapsed_, e->tick));
+            }
+            e = next;
+        }
+    }
+
+    // Due entries wait in `pending_`, still linked, until the moment they are handed over, so
+    // that a throwing on_fire loses none of them and remove() keeps working on them.
+    template <class F>
+    void fire_pending(F& on_fire) {
+        while (pending_ != nullptr) {
+            timer_entry* const e = pending_;
+            unlink(pending_, e);
+            --size_;
+            const firing_scope scope(firing_);
+            on_fire(e);
+        }
+    }
+
+    // Lets the asserts catch an on_fire that reaches back into the wheel.
+    struct firing_scope {
+        bool& flag;
+        explicit firing_scope(bool& f) noexcept : flag(f) { flag = true; }
+        ~firing_scope() { flag = false; }
+        firing_scope(const firing_scope&) = delete;
+        firing_scope& operator=(const firing_scope&) = delete;
+    };
+
+    std::uint64_t elapsed_ = 0;
+    std::size_t size_ = 0;
+    timer_entry* pending_ = nullptr;
+    bool firing_ = false;
+    std::array<std::uint64_t, levels> occupied_{};
+    std::array<std::array<timer_entry*, slots>, levels> slots_{};
+};
+
+} // namespace rt::detail

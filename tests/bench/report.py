@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""Prints the rt-vs-Boost.Asio table from the JSON lines of the benchmark programs.
+
+Usage: report.py RESULTS.jsonl [--markdown]
+
+Each line is one program's output, {"bench": ..., "impl": "rt"|"asio", <metric>: number, ...},
+or {"bench": ..., "impl": ..., "error": "..."} when the program failed. The table has one row per
+metric: benchmark | metric | rt | asio | rt/asio | better | verdict, where "better" says whether
+a higher or a lower value is better and the verdict names the faster/leaner side (within 5%: "~").
+When a program ran several times (run.sh --repeat), each metric is the median of its runs.
+Exit status 1 when some program failed or a result is missing.
+"""
+
+import json
+import statistics
+import sys
+
+# Metrics per benchmark in display order: (key, unit, better).
+METRICS = {
+    "sleepers": [
+        ("wall_s", "s", "lower"),
+        ("spawn_s", "s", "lower"),
+        ("cpu_s", "s", "lower"),
+        ("late_p50_ms", "ms", "lower"),
+        ("late_p99_ms", "ms", "lower"),
+        ("late_max_ms", "ms", "lower"),
+        ("rss_per_task_b", "B", "lower"),
+        ("peak_rss_mb", "MiB", "lower"),
+    ],
+    "spawn": [
+        ("tasks_per_s", "/s", "higher"),
+        ("batch_p50_us", "us", "lower"),
+        ("batch_p99_us", "us", "lower"),
+        ("wall_s", "s", "lower"),
+        ("cpu_s", "s", "lower"),
+        ("peak_rss_mb", "MiB", "lower"),
+    ],
+    "yield": [
+        ("yields_per_s", "/s", "higher"),
+        ("wall_s", "s", "lower"),
+        ("cpu_s", "s", "lower"),
+        ("peak_rss_mb", "MiB", "lower"),
+    ],
+    "pingpong": [
+        ("hops_per_s", "/s", "higher"),
+        ("hop_p50_ns", "ns", "lower"),
+        ("hop_p99_ns", "ns", "lower"),
+        ("wall_s", "s", "lower"),
+        ("cpu_s", "s", "lower"),
+        ("peak_rss_mb", "MiB", "lower"),
+    ],
+}
+# Keys that describe the configuration rather than measure it.
+PARAMS = ["n", "batch", "tasks", "k", "m", "depth", "threads"]
+IMPLS = ["rt", "asio"]
+TOLERANCE = 0.05
+
+
+def fmt(value, unit):
+    if value is None:
+        return "-"
+    if not unit:
+        return f"{value:.4g}"
+    if unit == "/s":
+        for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+            if abs(value) >= scale:
+                return f"{value / scale:.3f}{suffix}/s"
+        return f"{value:.1f}/s"
+    if abs(value) >= 1000:
+        return f"{value:,.0f} {unit}"
+    return f"{value:.4g} {unit}"
+
+
+def metrics_of(bench, runs):
+    if bench in METRICS:
+        return METRICS[bench]
+    keys = []
+    for run in runs.values():
+        for key, value in run.items():
+            numeric = isinstance(value, (int, float))
+            if key in PARAMS or key in keys or key.startswith("_") or not numeric:
+                continue
+            keys.append(key)
+    return [(k, "", "higher" if k.endswith("_per_s") else "lower") for k in keys]
+
+
+def median_record(recs):
+    """One record whose numeric fields are the medians over `recs` (repeated runs)."""
+    out = dict(recs[0])
+    for key, value in recs[0].items():
+        if isinstance(value, (int, float)) and key not in PARAMS:
+            out[key] = statistics.median(r[key] for r in recs if key in r)
+    out["_runs"] = len(recs)
+    return out
+
+
+def verdict(rt, asio, better):
+    if rt is None or asio is None or rt <= 0 or asio <= 0:
+        return ""
+    gain = rt / asio if better == "higher" else asio / rt
+    if abs(gain - 1) <= TOLERANCE:
+        return "~"
+    if gain > 1:
+        return f"rt {gain:.2f}x better"
+    return f"asio {1 / gain:.2f}x better"
+
+
+def main(argv):
+    if len(argv) < 2:
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    markdown = "--markdown" in argv[2:]
+    results = {}  # bench -> impl -> record
+    order = []
+    with open(argv[1], encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as e:
+                print(f"{argv[1]}:{lineno}: not JSON ({e}): {line[:120]}", file=sys.stderr)
+                continue
+            bench, impl = rec.get("bench"), rec.get("impl")
+            if bench not in results:
+                results[bench] = {}
+                order.append(bench)
+            results[bench].setdefault(impl, []).append(rec)
+
+    header = ["benchmark", "metric", "rt", "asio", "rt/asio", "better", "verdict"]
+    rows = []
+    problems = []
+    for bench in order:
+        runs = {}
+        for impl in IMPLS:
+            recs = results[bench].get(impl, [])
+            if not recs:
+                problems.append(f"{bench}/{impl}: no result")
+            for r in recs:
+                if "error" in r:
+                    problems.append(f"{bench}/{impl}: {r['error']}")
+            good = [r for r in recs if "error" not in r]
+            if good:
+                runs[impl] = median_record(good)
+        ok = runs
+        params = {}
+        for impl, r in ok.items():
+            for p in PARAMS:
+                if p in r:
+                    if p in params and params[p] != r[p]:
+                        problems.append(f"{bench}: {p} differs between implementations")
+                    params[p] = r[p]
+        repeats = max((r.get("_runs", 1) for r in ok.values()), default=1)
+        if repeats > 1:
+            params["runs"] = repeats
+        label = bench + (" (" + " ".join(f"{p}={v}" for p, v in params.items()) + ")"
+                         if params else "")
+        for key, unit, better in metrics_of(bench, ok):
+            rt = ok.get("rt", {}).get(key)
+            asio = ok.get("asio", {}).get(key)
+            if rt is None and asio is None:
+                continue
+            ratio = f"{rt / asio:.3f}" if rt is not None and asio else "-"
+            rows.append([label, key, fmt(rt, unit), fmt(asio, unit), ratio, better,
+                         verdict(rt, asio, better)])
+            label = ""
+
+    if markdown:
+        print("| " + " | ".join(header) + " |")
+        print("|" + "|".join("---" for _ in header) + "|")
+        for row in rows:
+            print("| " + " | ".join(row) + " |")
+    else:
+        widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+        right = {2, 3, 4}
+        def line(cells):
+            return " | ".join(c.rjust(w) if i in right else c.ljust(w)
+                              for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+        print(line(header))
+        print("-+-".join("-" * w for w in widths))
+        for row in rows:
+            print(line(row))
+    print()
+    print("rt/asio: ratio of the raw values; 'better' says which direction wins for that metric.")
+    print("peak_rss_mb is per program (each benchmark is its own process per implementation).")
+    for p in problems:
+        print(f"PROBLEM: {p}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
