@@ -70,7 +70,8 @@ class join_handle {
                 done = true;
                 w = std::move(joiner);
             }
-            if (w) w->wake();
+            if (w)
+                w->wake();
         }
     };
 
@@ -118,8 +119,10 @@ public:
                 },
                 use_awaitable);
         }
-        if (s->error) std::rethrow_exception(s->error);
-        if constexpr (!std::is_void_v<T>) co_return std::move(*s->value);
+        if (s->error)
+            std::rethrow_exception(s->error);
+        if constexpr (!std::is_void_v<T>)
+            co_return std::move(*s->value);
     }
 
 private:

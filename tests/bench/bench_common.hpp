@@ -33,7 +33,8 @@ public:
         known_.push_back("timeout");
         for (int i = 1; i < argc; ++i) {
             std::string a = argv[i];
-            if (a == "--help" || a == "-h") usage(argv[0], 0);
+            if (a == "--help" || a == "-h")
+                usage(argv[0], 0);
             if (a.rfind("--", 0) != 0) {
                 set(argv[0], "n", a);
                 continue;
@@ -52,7 +53,8 @@ public:
 
     std::uint64_t get(const std::string& key, std::uint64_t def) const {
         auto it = values_.find(key);
-        if (it == values_.end()) return def;
+        if (it == values_.end())
+            return def;
         return std::strtoull(it->second.c_str(), nullptr, 10);
     }
 
@@ -128,7 +130,8 @@ struct region {
 // Nearest-rank percentile (p in [0, 100]) of an unsorted sample; sorts it in place.
 template <class T>
 double percentile(std::vector<T>& v, double p) {
-    if (v.empty()) return 0;
+    if (v.empty())
+        return 0;
     std::sort(v.begin(), v.end());
     auto rank = static_cast<std::size_t>(p / 100.0 * double(v.size()) + 0.5);
     rank = std::clamp<std::size_t>(rank, 1, v.size());
@@ -175,7 +178,8 @@ private:
 // A benchmark that hangs (a lost wake-up, a deadlock) must not hang the runner: after `seconds`
 // the watchdog prints an error line in the same format and ends the process with status 3.
 inline void start_watchdog(const char* bench_name, const char* impl, unsigned seconds) {
-    if (seconds == 0) return;
+    if (seconds == 0)
+        return;
     std::thread([=] {
         std::this_thread::sleep_for(std::chrono::seconds(seconds));
         std::printf(

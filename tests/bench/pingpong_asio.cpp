@@ -20,7 +20,8 @@ namespace net = boost::asio;
 using net::awaitable;
 
 awaitable<std::uint64_t> hop(std::uint64_t remaining) {
-    if (remaining == 0) co_return 1;
+    if (remaining == 0)
+        co_return 1;
     auto ex = co_await net::this_coro::executor;
     auto child = bench::asio::spawn(ex, hop(remaining - 1));
     const std::uint64_t below = co_await child.join();
@@ -63,7 +64,8 @@ int main(int argc, char** argv) {
     bench::region r;
     bench::asio::run(bench_name, threads, root(chains, depth, &res, &r));
 
-    if (!res.ok || res.chains != chains) bench::fail(bench_name, "asio", "a chain came back short");
+    if (!res.ok || res.chains != chains)
+        bench::fail(bench_name, "asio", "a chain came back short");
     const std::uint64_t hops = chains * depth;
     bench::json_line(bench_name, "asio")
         .integer("m", hops)

@@ -20,10 +20,12 @@ namespace {
 constexpr const char* bench_name = "pingpong";
 
 rt::task<std::uint64_t> hop(std::uint64_t remaining) {
-    if (remaining == 0) co_return 1;
+    if (remaining == 0)
+        co_return 1;
     auto child = rt::spawn(hop(remaining - 1));
     auto res = co_await child;
-    if (!res.has_value()) bench::fail(bench_name, "rt", "join failed: " + res.error().what());
+    if (!res.has_value())
+        bench::fail(bench_name, "rt", "join failed: " + res.error().what());
     co_return 1 + res.value();
 }
 
@@ -40,7 +42,8 @@ rt::task<> root(std::uint64_t chains, std::uint64_t depth, result* out, bench::r
         const auto t0 = bench::clock::now();
         auto h = rt::spawn(hop(depth - 1));
         auto res = co_await h;
-        if (!res.has_value()) bench::fail(bench_name, "rt", "join failed: " + res.error().what());
+        if (!res.has_value())
+            bench::fail(bench_name, "rt", "join failed: " + res.error().what());
         out->hop_ns.push_back(
             std::chrono::duration<double, std::nano>(bench::clock::now() - t0).count() /
             double(depth));
@@ -64,7 +67,8 @@ int main(int argc, char** argv) {
     bench::region r;
     runtime.block_on(root(chains, depth, &res, &r));
 
-    if (!res.ok || res.chains != chains) bench::fail(bench_name, "rt", "a chain came back short");
+    if (!res.ok || res.chains != chains)
+        bench::fail(bench_name, "rt", "a chain came back short");
     const std::uint64_t hops = chains * depth;
     bench::json_line(bench_name, "rt")
         .integer("m", hops)

@@ -59,7 +59,8 @@ int main(int argc, char** argv) {
     const std::uint64_t rss_after = bench::peak_rss_bytes();
 
     for (auto l : lateness)
-        if (l == INT64_MIN) bench::fail(bench_name, "asio", "a sleeper did not record its wake-up");
+        if (l == INT64_MIN)
+            bench::fail(bench_name, "asio", "a sleeper did not record its wake-up");
     const double max_ns = n ? double(*std::max_element(lateness.begin(), lateness.end())) : 0.0;
     bench::json_line(bench_name, "asio")
         .integer("n", n)

@@ -34,7 +34,8 @@ rt::task<> root(std::uint64_t n, std::vector<std::int64_t>* lateness, bench::reg
     *spawned = bench::clock::now();
     for (auto& h : handles) {
         auto res = co_await h;
-        if (!res.has_value()) bench::fail(bench_name, "rt", "join failed: " + res.error().what());
+        if (!res.has_value())
+            bench::fail(bench_name, "rt", "join failed: " + res.error().what());
     }
     r->stop();
 }
@@ -56,7 +57,8 @@ int main(int argc, char** argv) {
     const std::uint64_t rss_after = bench::peak_rss_bytes();
 
     for (auto l : lateness)
-        if (l == INT64_MIN) bench::fail(bench_name, "rt", "a sleeper did not record its wake-up");
+        if (l == INT64_MIN)
+            bench::fail(bench_name, "rt", "a sleeper did not record its wake-up");
     const double max_ns = n ? double(*std::max_element(lateness.begin(), lateness.end())) : 0.0;
     bench::json_line(bench_name, "rt")
         .integer("n", n)

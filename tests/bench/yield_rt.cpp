@@ -33,7 +33,8 @@ rt::task<> root(std::uint64_t tasks, std::uint64_t k, std::uint64_t* total, benc
         handles.push_back(rt::spawn(yielder(k)));
     for (auto& h : handles) {
         auto res = co_await h;
-        if (!res.has_value()) bench::fail(bench_name, "rt", "join failed: " + res.error().what());
+        if (!res.has_value())
+            bench::fail(bench_name, "rt", "join failed: " + res.error().what());
         *total += res.value();
     }
     r->stop();

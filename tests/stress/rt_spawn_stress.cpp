@@ -41,7 +41,8 @@ rt::task<long> leaf(unsigned seed) {
 }
 
 rt::task<long> tree(unsigned seed, int depth) {
-    if (depth == 0) co_return co_await leaf(seed);
+    if (depth == 0)
+        co_return co_await leaf(seed);
     std::vector<rt::join_handle<long>> kids;
     for (unsigned i = 0; i < 4; ++i)
         kids.push_back(rt::spawn(tree(seed * 4 + i + 1, depth - 1)));
@@ -52,7 +53,8 @@ rt::task<long> tree(unsigned seed, int depth) {
 }
 
 long tree_expected(unsigned seed, int depth) {
-    if (depth == 0) return static_cast<long>(seed % 1000);
+    if (depth == 0)
+        return static_cast<long>(seed % 1000);
     long s = 0;
     for (unsigned i = 0; i < 4; ++i)
         s += tree_expected(seed * 4 + i + 1, depth - 1);
@@ -83,8 +85,10 @@ TEST(rt_spawn_stress, random_aborts_either_cancel_or_complete_never_both) {
             for (int i = 0; i < 5000; ++i)
                 hs.push_back(rt::spawn(victim(i)));
             for (auto& h : hs) {
-                if (rng() % 3 == 0) h.abort();
-                if (rng() % 7 == 0) co_await rt::yield_now();
+                if (rng() % 3 == 0)
+                    h.abort();
+                if (rng() % 7 == 0)
+                    co_await rt::yield_now();
             }
             int i = 0;
             for (auto& h : hs) {

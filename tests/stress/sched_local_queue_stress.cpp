@@ -44,7 +44,8 @@ constexpr std::uint32_t payload_of(std::uint32_t id) {
 std::uint32_t scaled(std::uint32_t n) {
     char const* env = std::getenv("RT_STRESS_SCALE");
     double scale = env ? std::strtod(env, nullptr) : 1.0;
-    if (!(scale > 0)) scale = 1.0;
+    if (!(scale > 0))
+        scale = 1.0;
     return static_cast<std::uint32_t>(n * scale) + 1;
 }
 
@@ -90,7 +91,8 @@ void run(std::uint64_t seed, std::uint32_t tasks, std::uint32_t first_index) {
     atomic<std::uint32_t> bad_payloads{0};
     // Every task leaves the system through here, on the thread that took it.
     auto take = [&](node* t) {
-        if (t->payload != payload_of(t->id)) bad_payloads.fetch_add(1, memory_order_relaxed);
+        if (t->payload != payload_of(t->id))
+            bad_payloads.fetch_add(1, memory_order_relaxed);
         t->payload = 0;
         return t->id;
     };
@@ -135,7 +137,8 @@ void run(std::uint64_t seed, std::uint32_t tasks, std::uint32_t first_index) {
             // otherwise run through all tasks while the stealers wait for a CPU.
             for (std::uint32_t spins = 1; next > pushes_per_attempt * stealer_progress() + Cap;
                  ++spins) {
-                if (spins % 256 == 0) std::this_thread::yield();
+                if (spins % 256 == 0)
+                    std::this_thread::yield();
             }
             // Phases of different pop rates keep the queue moving between empty and full.
             std::uint32_t const pop_per_256 =
@@ -180,7 +183,8 @@ void run(std::uint64_t seed, std::uint32_t tasks, std::uint32_t first_index) {
                 std::size_t victim = 0;
                 if (rng() % 4 == 0) {
                     victim = 1 + rng() % (stealer_threads - 1);
-                    if (victim == static_cast<std::size_t>(w) + 1) victim = stealer_threads;
+                    if (victim == static_cast<std::size_t>(w) + 1)
+                        victim = stealer_threads;
                 }
                 attempts[w].fetch_add(1, memory_order_relaxed);
                 node* stolen = nullptr;
@@ -189,7 +193,8 @@ void run(std::uint64_t seed, std::uint32_t tasks, std::uint32_t first_index) {
                 if (stolen) {
                     got.push_back(take(stolen));
                     ++worker_steals[w];
-                    if (victim == 0) ++worker_from_owner[w];
+                    if (victim == 0)
+                        ++worker_from_owner[w];
                     run_task(rng);
                     failures = 0;
                 } else if (++failures % 64 == 0) {
@@ -199,7 +204,8 @@ void run(std::uint64_t seed, std::uint32_t tasks, std::uint32_t first_index) {
                 // Leave some behind at times so that dst is sometimes too full to steal into.
                 for (auto n = rng() % (Cap / 2 + 2); n > 0; --n) {
                     node* t = mine.pop();
-                    if (!t) break;
+                    if (!t)
+                        break;
                     got.push_back(take(t));
                     run_task(rng);
                 }
@@ -217,7 +223,8 @@ void run(std::uint64_t seed, std::uint32_t tasks, std::uint32_t first_index) {
     std::vector<std::uint8_t> seen(tasks);
     auto count = [&](std::uint32_t id) {
         EXPECT_LT(id, tasks);
-        if (id < tasks) ++seen[id];
+        if (id < tasks)
+            ++seen[id];
     };
 
     std::uint32_t bad_order = 0;
@@ -281,7 +288,8 @@ void run_seeds(std::uint32_t tasks, std::uint32_t first_index) {
     for (std::uint64_t seed = 1; seed <= 4; ++seed) {
         SCOPED_TRACE(seed);
         run<Cap>(seed, scaled(tasks), first_index);
-        if (::testing::Test::HasFailure()) return;
+        if (::testing::Test::HasFailure())
+            return;
     }
 }
 

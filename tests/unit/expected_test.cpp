@@ -66,11 +66,13 @@ struct throwing_copy {
 
     explicit throwing_copy(int i) : v(i) { ++live; }
     throwing_copy(const throwing_copy& other) : v(other.v) {
-        if (fail) throw std::runtime_error("copy failed");
+        if (fail)
+            throw std::runtime_error("copy failed");
         ++live;
     }
     throwing_copy(throwing_copy&& other) noexcept(false) : v(other.v) {
-        if (fail) throw std::runtime_error("move failed");
+        if (fail)
+            throw std::runtime_error("move failed");
         ++live;
     }
     throwing_copy& operator=(const throwing_copy&) = default;

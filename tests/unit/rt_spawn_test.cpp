@@ -193,7 +193,12 @@ rt::task<> blocking_join_forever(std::atomic<bool>* started) {
 
 using forever_fn = rt::task<> (*)(std::atomic<bool>*);
 
-class rt_abort : public ::testing::TestWithParam<forever_fn> {};
+struct await_point {
+    const char* name;
+    forever_fn fn;
+};
+
+class rt_abort : public ::testing::TestWithParam<await_point> {};
 
 TEST_P(rt_abort, destroys_the_frame_and_reports_cancelled) {
     auto r = make_runtime();
@@ -209,16 +214,20 @@ TEST_P(rt_abort, destroys_the_frame_and_reports_cancelled) {
         EXPECT_TRUE(res.error().is_cancelled());
         EXPECT_TRUE(h.is_finished());
     };
-    r.block_on(body(GetParam()));
+    r.block_on(body(GetParam().fn));
     // The spawned inner tasks of some variants are detached and cancelled at shutdown.
     r = make_runtime();
     EXPECT_EQ(counted::live.load(), 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(await_points, rt_abort,
-                         ::testing::Values(&sleeps_forever, &yields_forever, &joins_forever,
-                                           &nested_forever, &timeout_forever, &select_forever,
-                                           &blocking_join_forever));
+INSTANTIATE_TEST_SUITE_P(
+    await_points, rt_abort,
+    ::testing::Values(await_point{"sleep", &sleeps_forever}, await_point{"yield", &yields_forever},
+                      await_point{"join", &joins_forever}, await_point{"nested", &nested_forever},
+                      await_point{"timeout", &timeout_forever},
+                      await_point{"select", &select_forever},
+                      await_point{"blocking_join", &blocking_join_forever}),
+    [](const ::testing::TestParamInfo<await_point>& p) { return std::string(p.param.name); });
 
 TEST(rt_spawn, abort_of_a_running_task_takes_effect_at_its_next_await) {
     auto r = make_runtime();

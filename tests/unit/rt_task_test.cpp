@@ -38,7 +38,8 @@ rt::task<std::unique_ptr<int>> move_only() {
 }
 
 rt::task<int> chain(int depth) {
-    if (depth == 0) co_return 0;
+    if (depth == 0)
+        co_return 0;
     co_return 1 + co_await chain(depth - 1);
 }
 

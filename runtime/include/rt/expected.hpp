@@ -668,7 +668,8 @@ struct expected_monadic {
         static_assert(valid_value<U>,
                       "rt::expected::transform: f must return void or a non-array object type");
         using R = expected<U, typename X::error_type>;
-        if (!self.has_value()) return R(unexpect, std::forward<Self>(self).error());
+        if (!self.has_value())
+            return R(unexpect, std::forward<Self>(self).error());
         if constexpr (std::is_void_v<U>) {
             invoke_with_value(std::forward<F>(f), std::forward<Self>(self));
             return R();
@@ -865,25 +866,29 @@ public:
     constexpr const T& value() const& {
         static_assert(std::is_copy_constructible_v<E>,
                       "rt::expected::value() const&: E must be copy constructible");
-        if (!s_.has_val) detail::throw_bad_expected_access(std::as_const(s_.err));
+        if (!s_.has_val)
+            detail::throw_bad_expected_access(std::as_const(s_.err));
         return s_.val;
     }
     constexpr T& value() & {
         static_assert(std::is_copy_constructible_v<E>,
                       "rt::expected::value() &: E must be copy constructible");
-        if (!s_.has_val) detail::throw_bad_expected_access(std::as_const(s_.err));
+        if (!s_.has_val)
+            detail::throw_bad_expected_access(std::as_const(s_.err));
         return s_.val;
     }
     constexpr const T&& value() const&& {
         static_assert(std::is_copy_constructible_v<E>,
                       "rt::expected::value() const&&: E must be copy constructible");
-        if (!s_.has_val) detail::throw_bad_expected_access(std::move(s_.err));
+        if (!s_.has_val)
+            detail::throw_bad_expected_access(std::move(s_.err));
         return std::move(s_.val);
     }
     constexpr T&& value() && {
         static_assert(std::is_move_constructible_v<E>,
                       "rt::expected::value() &&: E must be move constructible");
-        if (!s_.has_val) detail::throw_bad_expected_access(std::move(s_.err));
+        if (!s_.has_val)
+            detail::throw_bad_expected_access(std::move(s_.err));
         return std::move(s_.val);
     }
 
@@ -1012,8 +1017,10 @@ public:
     template <class T2, class E2>
     requires detail::expected_comparable<T, E, T2, E2>
     friend constexpr bool operator==(const expected& x, const expected<T2, E2>& y) {
-        if (x.has_value() != y.has_value()) return false;
-        if (x.has_value()) return static_cast<bool>(*x == *y);
+        if (x.has_value() != y.has_value())
+            return false;
+        if (x.has_value())
+            return static_cast<bool>(*x == *y);
         return static_cast<bool>(x.error() == y.error());
     }
 
@@ -1125,7 +1132,8 @@ public:
 
     // Makes this a success, destroying the error if there was one.
     constexpr void emplace() noexcept {
-        if (!s_.has_val) detail::emplace_value(s_);
+        if (!s_.has_val)
+            detail::emplace_value(s_);
     }
 
     constexpr void swap(expected& other) noexcept(nothrow_swap) requires can_swap {
@@ -1144,12 +1152,14 @@ public:
     constexpr void value() const& {
         static_assert(std::is_copy_constructible_v<E>,
                       "rt::expected<void, E>::value() const&: E must be copy constructible");
-        if (!s_.has_val) detail::throw_bad_expected_access(std::as_const(s_.err));
+        if (!s_.has_val)
+            detail::throw_bad_expected_access(std::as_const(s_.err));
     }
     constexpr void value() && {
         static_assert(std::is_copy_constructible_v<E> && std::is_move_constructible_v<E>,
                       "rt::expected<void, E>::value() &&: E must be copy and move constructible");
-        if (!s_.has_val) detail::throw_bad_expected_access(std::move(s_.err));
+        if (!s_.has_val)
+            detail::throw_bad_expected_access(std::move(s_.err));
     }
 
     constexpr const E& error() const& noexcept { return s_.err; }
@@ -1252,7 +1262,8 @@ public:
     template <class T2, class E2>
     requires detail::void_expected_comparable<E, T2, E2>
     friend constexpr bool operator==(const expected& x, const expected<T2, E2>& y) {
-        if (x.has_value() != y.has_value()) return false;
+        if (x.has_value() != y.has_value())
+            return false;
         return x.has_value() || static_cast<bool>(x.error() == y.error());
     }
 

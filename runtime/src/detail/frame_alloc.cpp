@@ -58,7 +58,8 @@ std::size_t size_class(std::size_t size) noexcept {
 void* frame_allocate(std::size_t size) {
     // Under AddressSanitizer every block goes back to malloc, so use-after-free stays visible.
     if constexpr (!RT_FRAME_CACHE) {
-        if (void* p = std::malloc(size)) return p;
+        if (void* p = std::malloc(size))
+            return p;
         throw std::bad_alloc();
     }
     std::size_t c = size_class(size);
@@ -72,12 +73,14 @@ void* frame_allocate(std::size_t size) {
         size = (c + 1) * granule;
     }
     void* p = std::malloc(size);
-    if (p == nullptr) throw std::bad_alloc();
+    if (p == nullptr)
+        throw std::bad_alloc();
     return p;
 }
 
 void frame_deallocate(void* p, std::size_t size) noexcept {
-    if (p == nullptr) return;
+    if (p == nullptr)
+        return;
     if constexpr (!RT_FRAME_CACHE) {
         std::free(p);
         return;

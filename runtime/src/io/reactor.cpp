@@ -48,7 +48,8 @@ void reactor::start() {
 }
 
 void reactor::stop() noexcept {
-    if (!thread_.joinable()) return;
+    if (!thread_.joinable())
+        return;
     stop_.store(true, memory_order_release);
     kick();
     thread_.join();
@@ -70,7 +71,8 @@ void reactor::run() {
         timespec* tp = nullptr;
         if (auto next = timers_.next_deadline()) {
             auto left = *next - clock::now();
-            if (left < clock::duration::zero()) left = clock::duration::zero();
+            if (left < clock::duration::zero())
+                left = clock::duration::zero();
             auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
             timeout.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
             timeout.tv_nsec = static_cast<long>(ns % 1'000'000'000);

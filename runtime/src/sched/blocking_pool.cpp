@@ -82,7 +82,8 @@ void blocking_pool::run(std::list<std::thread>::iterator self) {
         if (head_ != nullptr) {
             task_header* t = head_;
             head_ = t->queue_next;
-            if (head_ == nullptr) tail_ = nullptr;
+            if (head_ == nullptr)
+                tail_ = nullptr;
             --queued_;
             ++tasks_run_;
             lock.unlock();
@@ -92,12 +93,15 @@ void blocking_pool::run(std::list<std::thread>::iterator self) {
             lock.lock();
             continue;
         }
-        if (shutdown_) break;
+        if (shutdown_)
+            break;
         ++idle_;
         bool woke = cv_.wait_for(lock, keep_alive_, [this] { return wakeups_ > 0 || shutdown_; });
         --idle_;
-        if (wakeups_ > 0) --wakeups_;
-        if (!woke && head_ == nullptr) break; // kept alive long enough with nothing to do
+        if (wakeups_ > 0)
+            --wakeups_;
+        if (!woke && head_ == nullptr)
+            break; // kept alive long enough with nothing to do
     }
     --threads_;
     // A thread cannot join itself: hand our std::thread to whoever starts or stops threads next.
@@ -110,7 +114,8 @@ void blocking_pool::shutdown() noexcept {
     std::vector<task_header*> dropped;
     {
         std::lock_guard lock(mu_);
-        if (shutdown_ && live_.empty() && exited_.empty()) return;
+        if (shutdown_ && live_.empty() && exited_.empty())
+            return;
         shutdown_ = true;
         for (task_header* t = head_; t != nullptr;) {
             task_header* next = t->queue_next;
@@ -130,11 +135,13 @@ void blocking_pool::shutdown() noexcept {
         {
             std::lock_guard lock(mu_);
             reap_locked(to_join);
-            if (to_join.empty() && live_.empty()) break;
+            if (to_join.empty() && live_.empty())
+                break;
         }
         for (auto& th : to_join)
             th.join();
-        if (to_join.empty()) std::this_thread::yield();
+        if (to_join.empty())
+            std::this_thread::yield();
     }
 }
 

@@ -30,19 +30,22 @@ public:
     }
 
     task_header* pop() noexcept {
-        if (is_empty()) return nullptr;
+        if (is_empty())
+            return nullptr;
         std::lock_guard lock(mu_);
         return pop_locked();
     }
 
     /// Pops up to `max` tasks into out[]; returns how many.
     std::size_t pop_n(task_header** out, std::size_t max) noexcept {
-        if (is_empty() || max == 0) return 0;
+        if (is_empty() || max == 0)
+            return 0;
         std::lock_guard lock(mu_);
         std::size_t n = 0;
         while (n < max) {
             task_header* t = pop_locked();
-            if (t == nullptr) break;
+            if (t == nullptr)
+                break;
             out[n++] = t;
         }
         return n;
@@ -54,9 +57,11 @@ public:
 private:
     task_header* pop_locked() noexcept {
         task_header* t = head_;
-        if (t == nullptr) return nullptr;
+        if (t == nullptr)
+            return nullptr;
         head_ = t->queue_next;
-        if (head_ == nullptr) tail_ = nullptr;
+        if (head_ == nullptr)
+            tail_ = nullptr;
         t->queue_next = nullptr;
         len_.store(len_.load(memory_order_relaxed) - 1, memory_order_release);
         return t;

@@ -97,12 +97,14 @@ public:
             std::uint64_t const head = head_.load(memory_order_acquire);
             std::uint32_t const steal = steal_of(head);
             // Measured from steal, not real: slots a stealer is still copying are not free.
-            if (tail - steal < Capacity) break;
+            if (tail - steal < Capacity)
+                break;
             if (steal != real_of(head)) {
                 overflow(&t, std::uint32_t{1});
                 return;
             }
-            if (overflow_half(t, steal, overflow)) return;
+            if (overflow_half(t, steal, overflow))
+                return;
             // A stealer moved head between our load and the claim; the queue may have room now.
         }
         slots_[tail & mask].store(t, memory_order_relaxed);
@@ -136,7 +138,8 @@ public:
         for (;;) {
             std::uint32_t const steal = steal_of(head);
             std::uint32_t const real = real_of(head);
-            if (real == tail) return nullptr;
+            if (real == tail)
+                return nullptr;
             std::uint64_t const next =
                 steal == real ? pack(real + 1, real + 1) : pack(steal, real + 1);
             // Release: see "every head write is a release RMW" above.
@@ -220,7 +223,8 @@ public:
         // Acquire, as in push_back: dst's own stealers must be done with the slots we refill.
         // Measured from steal, so slots still being copied out of dst count as full.
         std::uint32_t const dst_steal = steal_of(dst.head_.load(memory_order_acquire));
-        if (dst_tail - dst_steal > Capacity / 2) return nullptr;
+        if (dst_tail - dst_steal > Capacity / 2)
+            return nullptr;
 
         // Claim. Acquire on the load and on failure so the tail read next is >= real.
         std::uint64_t prev = src_->head_.load(memory_order_acquire);
@@ -229,11 +233,13 @@ public:
         for (;;) {
             std::uint32_t const steal = steal_of(prev);
             first = real_of(prev);
-            if (steal != first) return nullptr;
+            if (steal != first)
+                return nullptr;
             // Acquire: the slots up to tail were written before it.
             std::uint32_t const available = src_->tail_.load(memory_order_acquire) - first;
             n = available - available / 2;
-            if (n == 0) return nullptr;
+            if (n == 0)
+                return nullptr;
             // Leaving steal behind keeps the owner from refilling [first, first + n) and other
             // stealers out until we finish. Release as every head write; the acquire half is
             // unused but GCC insists the success order be no weaker than the failure order.
@@ -264,7 +270,8 @@ public:
         }
 
         // Release: publishes the copied slots to dst's stealers.
-        if (n > 1) dst.tail_.store(dst_tail + (n - 1), memory_order_release);
+        if (n > 1)
+            dst.tail_.store(dst_tail + (n - 1), memory_order_release);
         return ret;
     }
 

@@ -18,7 +18,8 @@ class parker {
 public:
     void park() noexcept {
         std::uint32_t expected = notified;
-        if (state_.compare_exchange_strong(expected, empty, memory_order_acquire)) return;
+        if (state_.compare_exchange_strong(expected, empty, memory_order_acquire))
+            return;
         expected = empty;
         if (!state_.compare_exchange_strong(expected, parked, memory_order_acquire)) {
             // An unpark slipped in: take its token.
@@ -29,7 +30,8 @@ public:
             syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&state_), FUTEX_WAIT_PRIVATE,
                     parked, nullptr, nullptr, 0);
             expected = notified;
-            if (state_.compare_exchange_strong(expected, empty, memory_order_acquire)) return;
+            if (state_.compare_exchange_strong(expected, empty, memory_order_acquire))
+                return;
         }
     }
 

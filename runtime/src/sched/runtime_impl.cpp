@@ -1,5 +1,6 @@
 #include "sched/runtime_impl.hpp"
 
+#include "detail/cycle_clock.hpp"
 #include "rt/detail/context.hpp"
 #include "rt/task/spawn.hpp"
 #include "sched/parker.hpp"
@@ -27,15 +28,26 @@ namespace {
 
 std::size_t resolve_workers(const runtime_builder& b) {
     std::size_t n = b.worker_threads_;
-    if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
-    if (n > 0xfff0) throw std::invalid_argument("rt::runtime_builder: too many worker threads");
+    if (n == 0)
+        n = std::max(1u, std::thread::hardware_concurrency());
+    if (n > 0xfff0)
+        throw std::invalid_argument("rt::runtime_builder: too many worker threads");
     return n;
 }
 
-std::int64_t now_ns() noexcept {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
+// Task ids are unique in the process. Each thread takes them in blocks so that spawning on two
+// workers does not bounce one counter's cache line between them.
+atomic<task_id> next_id_block{1};
+constexpr task_id id_block = 1024;
+thread_local task_id tl_next_id = 0;
+thread_local task_id tl_end_id = 0;
+
+task_id allocate_id() noexcept {
+    if (tl_next_id == tl_end_id) {
+        tl_next_id = next_id_block.fetch_add(id_block, memory_order_relaxed);
+        tl_end_id = tl_next_id + id_block;
+    }
+    return tl_next_id++;
 }
 
 } // namespace
@@ -76,7 +88,8 @@ void runtime_impl::schedule(task_header* t) {
 }
 
 void runtime_impl::notify_parked() {
-    if (auto w = idle_set.worker_to_notify()) workers_[*w]->unpark();
+    if (auto w = idle_set.worker_to_notify())
+        workers_[*w]->unpark();
 }
 
 void runtime_impl::notify_if_work_pending() {
@@ -86,7 +99,8 @@ void runtime_impl::notify_if_work_pending() {
             return;
         }
     }
-    if (!inject.is_empty()) notify_parked();
+    if (!inject.is_empty())
+        notify_parked();
 }
 
 void runtime_impl::init_header(task_header* t, task_kind kind, const task_vtable* vt,
@@ -96,7 +110,7 @@ void runtime_impl::init_header(task_header* t, task_kind kind, const task_vtable
     t->sched = kind == task_kind::blocking ? static_cast<scheduler*>(&blocking)
                                            : static_cast<scheduler*>(this);
     t->sched_owner = this;
-    t->id = next_id_.fetch_add(1, memory_order_relaxed);
+    t->id = allocate_id();
     t->parent = tls.task != nullptr ? tls.task->id : 0;
     t->location = loc;
     if (!opts.name.empty()) {
@@ -105,7 +119,7 @@ void runtime_impl::init_header(task_header* t, task_kind kind, const task_vtable
         t->name[opts.name.size()] = '\0';
     }
     t->root.ready.store(true, memory_order_relaxed);
-    t->stats.created_ns.store(now_ns(), memory_order_relaxed);
+    t->stats.created_cycles.store(cycle_now(), memory_order_relaxed);
     // Own reference, the join handle's, and the first run-queue entry's.
     t->state.store(task_header::notified + 3 * task_header::ref_one, memory_order_relaxed);
     tasks.insert(t);
@@ -192,7 +206,8 @@ void runtime_impl::block_on(std::coroutine_handle<> root) {
             continue;
         }
         poll_result r = poll_task(next);
-        if (r == poll_result::complete) break;
+        if (r == poll_result::complete)
+            break;
         next = r == poll_result::notified ? next : sched.take();
     }
     ctx.runtime = nullptr;

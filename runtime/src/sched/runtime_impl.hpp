@@ -71,7 +71,6 @@ private:
     void shutdown() noexcept;
 
     atomic<bool> shutting_down_{false};
-    atomic<task_id> next_id_{1};
     std::vector<std::unique_ptr<worker>> workers_;
 };
 

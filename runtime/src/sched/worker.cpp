@@ -24,7 +24,8 @@ void worker::start() {
 }
 
 void worker::join() {
-    if (thread_.joinable()) thread_.join();
+    if (thread_.joinable())
+        thread_.join();
 }
 
 std::uint32_t worker::random(std::uint32_t n) noexcept {
@@ -39,7 +40,7 @@ void worker::push_back(task_header* t) {
         for (std::uint32_t i = 0; i + 1 < n; ++i)
             tasks[i]->queue_next = tasks[i + 1];
         rt_.inject.push_batch(tasks[0], tasks[n - 1], n);
-        stats_.overflows.fetch_add(1, memory_order_relaxed);
+        bump(stats_.overflows);
     });
 }
 
@@ -47,11 +48,13 @@ void worker::schedule_local(task_header* t, bool is_yield) {
     if (is_yield) {
         push_back(t);
     } else {
-        if (lifo_ != nullptr) push_back(lifo_);
+        if (lifo_ != nullptr)
+            push_back(lifo_);
         lifo_ = t;
     }
     // Others may help only with what sits in the queue (the LIFO slot is not stealable).
-    if (!searching_ && queue_.has_tasks()) rt_.notify_parked();
+    if (!searching_ && queue_.has_tasks())
+        rt_.notify_parked();
 }
 
 void worker::run() {
@@ -62,7 +65,8 @@ void worker::run() {
     while (!rt_.shutting_down()) {
         ++tick_;
         task_header* t = next_task();
-        if (t == nullptr) t = steal_work();
+        if (t == nullptr)
+            t = steal_work();
         if (t != nullptr) {
             run_task(t);
             continue;
@@ -75,34 +79,39 @@ void worker::run() {
 
 task_header* worker::next_task() {
     if (tick_ % global_queue_interval == 0) {
-        if (task_header* t = rt_.inject.pop()) return t;
+        if (task_header* t = rt_.inject.pop())
+            return t;
     }
-    if (task_header* t = queue_.pop()) return t;
+    if (task_header* t = queue_.pop())
+        return t;
     // Refill from the global queue: a fair share, bounded by the room we have.
     std::size_t share = rt_.inject.len() / rt_.worker_count() + 1;
     std::size_t want = std::min({share, max_global_batch, std::size_t{queue_.remaining_slots()}});
     task_header* batch[max_global_batch];
     std::size_t n = rt_.inject.pop_n(batch, want);
-    if (n == 0) return nullptr;
-    if (n > 1) queue_.push_back_batch(batch + 1, static_cast<std::uint32_t>(n - 1));
+    if (n == 0)
+        return nullptr;
+    if (n > 1)
+        queue_.push_back_batch(batch + 1, static_cast<std::uint32_t>(n - 1));
     return batch[0];
 }
 
 task_header* worker::steal_work() {
     if (!searching_) {
-        if (!rt_.idle_set.transition_to_searching()) return nullptr;
+        if (!rt_.idle_set.transition_to_searching())
+            return nullptr;
         searching_ = true;
     }
     std::uint32_t n = static_cast<std::uint32_t>(rt_.worker_count());
     std::uint32_t start = random(n);
     for (std::uint32_t i = 0; i < n; ++i) {
         std::uint32_t victim = (start + i) % n;
-        if (victim == index_) continue;
+        if (victim == index_)
+            continue;
         std::uint32_t before = queue_.remaining_slots();
         if (task_header* t = rt_.worker_at(victim).stealer().steal_into(queue_)) {
-            stats_.steals.fetch_add(1, memory_order_relaxed);
-            stats_.stolen_tasks.fetch_add(1 + before - queue_.remaining_slots(),
-                                          memory_order_relaxed);
+            bump(stats_.steals);
+            bump(stats_.stolen_tasks, std::uint64_t{1 + before - queue_.remaining_slots()});
             return t;
         }
     }
@@ -112,46 +121,53 @@ task_header* worker::steal_work() {
 void worker::run_task(task_header* t) {
     if (searching_) {
         searching_ = false;
-        if (rt_.idle_set.transition_from_searching()) rt_.notify_parked();
+        if (rt_.idle_set.transition_from_searching())
+            rt_.notify_parked();
     }
     std::uint32_t lifo_polls = 0;
     std::uint64_t start = cycle_now();
     for (;;) {
         t->stats.last_worker.store(index_, memory_order_relaxed);
-        stats_.polls.fetch_add(1, memory_order_relaxed);
-        if (poll_task(t) == poll_result::notified) push_back(t);
+        bump(stats_.polls);
+        if (poll_task(t) == poll_result::notified)
+            push_back(t);
         t = lifo_;
-        if (t == nullptr || rt_.shutting_down()) break;
+        if (t == nullptr || rt_.shutting_down())
+            break;
         lifo_ = nullptr;
         if (++lifo_polls > max_lifo_polls) {
             push_back(t);
             break;
         }
-        stats_.lifo_hits.fetch_add(1, memory_order_relaxed);
+        bump(stats_.lifo_hits);
     }
-    stats_.busy_cycles.fetch_add(cycle_now() - start, memory_order_relaxed);
+    bump(stats_.busy_cycles, cycle_now() - start);
 }
 
 void worker::park() {
-    if (lifo_ != nullptr || queue_.has_tasks()) return;
+    if (lifo_ != nullptr || queue_.has_tasks())
+        return;
     bool last_searcher = rt_.idle_set.transition_to_parked(index_, searching_);
     searching_ = false;
-    if (last_searcher) rt_.notify_if_work_pending();
-    stats_.parks.fetch_add(1, memory_order_relaxed);
+    if (last_searcher)
+        rt_.notify_if_work_pending();
+    bump(stats_.parks);
     for (;;) {
         parker_.park();
-        if (rt_.shutting_down()) return;
+        if (rt_.shutting_down())
+            return;
         if (!rt_.idle_set.is_parked(index_)) {
             // Whoever removed us from the sleepers counted us as searching.
             searching_ = true;
             break;
         }
     }
-    stats_.unparks.fetch_add(1, memory_order_relaxed);
+    bump(stats_.unparks);
 }
 
 void worker::drain(std::vector<task_header*>& out) {
-    if (lifo_ != nullptr) out.push_back(std::exchange(lifo_, nullptr));
+    if (lifo_ != nullptr)
+        out.push_back(std::exchange(lifo_, nullptr));
     while (task_header* t = queue_.pop())
         out.push_back(t);
 }

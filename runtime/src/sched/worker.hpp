@@ -37,7 +37,7 @@ struct worker_stats {
 
 class worker {
 public:
-    using queue_type = local_queue<task_header, 256>;
+    using queue_type = local_queue<task_header, 1024>;
 
     worker(runtime_impl& rt, std::uint32_t index);
     void start();

@@ -4,22 +4,15 @@
 #include "rt/detail/context.hpp"
 #include "sched/runtime_impl.hpp"
 
-#include <chrono>
+#include <utility>
 
 namespace rt::detail {
 
-namespace {
-std::int64_t wall_ns() noexcept {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-} // namespace
-
 void complete_task(task_header* t) noexcept {
     using h = task_header;
-    t->stats.completed_ns.store(wall_ns(), memory_order_relaxed);
-    if (t->sched_owner != nullptr) t->sched_owner->tasks.remove(t);
+    t->stats.completed_cycles.store(cycle_now(), memory_order_relaxed);
+    if (t->sched_owner != nullptr)
+        t->sched_owner->tasks.remove(t);
     std::uint64_t prev = t->state.load(memory_order_relaxed);
     std::uint64_t next;
     do {
@@ -32,7 +25,8 @@ void complete_task(task_header* t) noexcept {
     }
     // The poller's reference and the task's own.
     std::uint64_t before = t->state.fetch_sub(2 * h::ref_one, memory_order_acq_rel);
-    if (before / h::ref_one == 2) t->vtable->dealloc(t);
+    if (before / h::ref_one == 2)
+        t->vtable->dealloc(t);
 }
 
 void cancel_task(task_header* t) noexcept {
@@ -60,15 +54,17 @@ poll_result poll_task(task_header* t) noexcept {
     task_header* saved_task = ctx.task;
     ctx.task = t;
     ctx.budget = coop_budget;
+    ctx.yield_requested = false;
     std::uint64_t start = cycle_now();
     std::uint64_t woke = t->stats.last_wake_cycles.load(memory_order_relaxed);
     if (woke != 0 && start > woke)
-        t->stats.scheduled_cycles.fetch_add(start - woke, memory_order_relaxed);
-    if (t->root.take_ready()) t->root.resume();
-    std::uint64_t end = cycle_now();
-    t->stats.busy_cycles.fetch_add(end - start, memory_order_relaxed);
-    t->stats.polls.fetch_add(1, memory_order_relaxed);
+        bump(t->stats.scheduled_cycles, start - woke);
+    if (t->root.take_ready())
+        t->root.resume();
+    bump(t->stats.busy_cycles, cycle_now() - start);
+    bump(t->stats.polls);
     ctx.task = saved_task;
+    bool yielded = std::exchange(ctx.yield_requested, false);
 
     if (t->frame.done()) {
         complete_task(t);
@@ -77,10 +73,13 @@ poll_result poll_task(task_header* t) noexcept {
     prev = t->state.load(memory_order_relaxed);
     do {
         next = prev & ~h::running;
-        if (!(prev & h::notified)) next -= h::ref_one;
+        if (yielded)
+            next |= h::notified; // the poller's reference becomes the queue entry's
+        else if (!(prev & h::notified))
+            next -= h::ref_one;
     } while (
         !t->state.compare_exchange_weak(prev, next, memory_order_acq_rel, memory_order_relaxed));
-    return (prev & h::notified) ? poll_result::notified : poll_result::idle;
+    return (next & h::notified) ? poll_result::notified : poll_result::idle;
 }
 
 } // namespace rt::detail

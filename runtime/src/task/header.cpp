@@ -21,14 +21,17 @@ void ref_inc(task_header* t) noexcept {
 
 void ref_dec(task_header* t) noexcept {
     std::uint64_t prev = t->state.fetch_sub(h::ref_one, memory_order_acq_rel);
-    if (prev / h::ref_one == 1) t->vtable->dealloc(t);
+    if (prev / h::ref_one == 1)
+        t->vtable->dealloc(t);
 }
 
 namespace {
 
 void count_wake(task_header* t) noexcept {
-    t->stats.wakes.fetch_add(1, memory_order_relaxed);
-    if (tls.task == t) t->stats.self_wakes.fetch_add(1, memory_order_relaxed);
+    if (tls.task == t)
+        bump(t->stats.self_wakes);
+    else
+        t->stats.wakes.fetch_add(1, memory_order_relaxed);
     t->stats.last_wake_cycles.store(cycle_now(), memory_order_relaxed);
 }
 
@@ -38,12 +41,14 @@ bool transition_to_notified(task_header* t, bool owned) noexcept {
     std::uint64_t prev = t->state.load(memory_order_relaxed);
     for (;;) {
         if (prev & (h::complete | h::notified)) {
-            if (owned) ref_dec(t);
+            if (owned)
+                ref_dec(t);
             return false;
         }
         std::uint64_t next = prev | h::notified;
         bool schedule = !(prev & h::running);
-        if (schedule && !owned) next += h::ref_one;
+        if (schedule && !owned)
+            next += h::ref_one;
         if (!schedule && owned)
             next -= h::ref_one; // the poller's reference covers the running task
         if (t->state.compare_exchange_weak(prev, next, memory_order_acq_rel, memory_order_relaxed))
@@ -55,29 +60,35 @@ bool transition_to_notified(task_header* t, bool owned) noexcept {
 
 void wake_by_val(task_header* t) noexcept {
     count_wake(t);
-    if (transition_to_notified(t, true)) t->sched->schedule(t);
+    if (transition_to_notified(t, true))
+        t->sched->schedule(t);
 }
 
 void wake_by_ref(task_header* t) noexcept {
     count_wake(t);
-    if (transition_to_notified(t, false)) t->sched->schedule(t);
+    if (transition_to_notified(t, false))
+        t->sched->schedule(t);
 }
 
 void wake(const waker& w) noexcept {
-    if (w.target != nullptr) w.target->mark();
+    if (w.target != nullptr)
+        w.target->mark();
     wake_by_ref(w.task);
 }
 
 void request_abort(task_header* t) noexcept {
     std::uint64_t prev = t->state.load(memory_order_relaxed);
     for (;;) {
-        if (prev & (h::complete | h::cancelled)) return;
+        if (prev & (h::complete | h::cancelled))
+            return;
         std::uint64_t next = prev | h::cancelled | h::notified;
         bool schedule = !(prev & (h::running | h::notified));
-        if (schedule) next += h::ref_one;
+        if (schedule)
+            next += h::ref_one;
         if (t->state.compare_exchange_weak(prev, next, memory_order_acq_rel,
                                            memory_order_relaxed)) {
-            if (schedule) t->sched->schedule(t);
+            if (schedule)
+                t->sched->schedule(t);
             return;
         }
     }
@@ -92,18 +103,26 @@ waker current_waker() {
 
 void yield_current() noexcept {
     thread_context& ctx = tls;
-    if (ctx.current != nullptr) ctx.current->mark();
-    if (ctx.task != nullptr) wake_by_ref(ctx.task);
+    if (ctx.current != nullptr)
+        ctx.current->mark();
+    if (ctx.task == nullptr)
+        return;
+    // The poller requeues the task when the poll ends: no state change needed now.
+    bump(ctx.task->stats.self_wakes);
+    ctx.task->stats.last_wake_cycles.store(cycle_now(), memory_order_relaxed);
+    ctx.yield_requested = true;
 }
 
 bool join_wait::register_waker(task_header* t, const waker& w) noexcept {
     std::uint64_t prev = t->state.load(memory_order_acquire);
-    if (prev & h::complete) return true;
+    if (prev & h::complete)
+        return true;
     // JOIN_WAKER is clear, so the completing side does not read the field yet.
     t->join_waker = w;
     while (!t->state.compare_exchange_weak(prev, prev | h::join_waker_set, memory_order_acq_rel,
                                            memory_order_acquire)) {
-        if (prev & h::complete) return true;
+        if (prev & h::complete)
+            return true;
     }
     return false;
 }
@@ -121,7 +140,8 @@ void join_wait::withdraw(task_header* t) noexcept {
 }
 
 void poll_async(task_header* t) {
-    if (poll_task(t) == poll_result::notified) t->sched->schedule(t);
+    if (poll_task(t) == poll_result::notified)
+        t->sched->schedule(t);
 }
 
 void destroy_async_body(task_header* t) {
@@ -132,7 +152,8 @@ void destroy_async_body(task_header* t) {
 }
 
 void dealloc_async(task_header* t) {
-    if (t->frame) t->frame.destroy();
+    if (t->frame)
+        t->frame.destroy();
     delete[] t->name;
     t->~task_header();
     frame_deallocate(t, sizeof(task_header));
@@ -154,7 +175,8 @@ void strand::resume() {
 namespace rt {
 
 std::string join_error::what() const {
-    if (!error_) return "task was cancelled";
+    if (!error_)
+        return "task was cancelled";
     try {
         std::rethrow_exception(error_);
     } catch (const std::exception& e) {
@@ -165,7 +187,8 @@ std::string join_error::what() const {
 }
 
 void join_error::rethrow() const {
-    if (!error_) throw std::logic_error("rt::join_error: task was cancelled");
+    if (!error_)
+        throw std::logic_error("rt::join_error: task was cancelled");
     std::rethrow_exception(error_);
 }
 
@@ -176,7 +199,8 @@ task_id this_task::id() {
 }
 
 std::optional<task_id> this_task::try_id() noexcept {
-    if (detail::tls.task == nullptr) return std::nullopt;
+    if (detail::tls.task == nullptr)
+        return std::nullopt;
     return detail::tls.task->id;
 }
 

@@ -20,7 +20,8 @@ public:
         std::lock_guard lock(s.mu);
         t->list_prev = nullptr;
         t->list_next = s.head;
-        if (s.head != nullptr) s.head->list_prev = t;
+        if (s.head != nullptr)
+            s.head->list_prev = t;
         s.head = t;
         ++s.count;
     }
@@ -31,7 +32,8 @@ public:
             t->list_prev->list_next = t->list_next;
         else
             s.head = t->list_next;
-        if (t->list_next != nullptr) t->list_next->list_prev = t->list_prev;
+        if (t->list_next != nullptr)
+            t->list_next->list_prev = t->list_prev;
         t->list_prev = t->list_next = nullptr;
         --s.count;
     }

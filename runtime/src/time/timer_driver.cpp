@@ -14,13 +14,15 @@ timer_node* node_of(timer_entry* e) noexcept {
 } // namespace
 
 std::uint64_t timer_driver::deadline_tick(clock::time_point t) const noexcept {
-    if (t <= origin_) return 0;
+    if (t <= origin_)
+        return 0;
     return static_cast<std::uint64_t>(
         std::chrono::ceil<std::chrono::milliseconds>(t - origin_).count());
 }
 
 std::uint64_t timer_driver::now_tick(clock::time_point t) const noexcept {
-    if (t <= origin_) return 0;
+    if (t <= origin_)
+        return 0;
     return static_cast<std::uint64_t>(
         std::chrono::floor<std::chrono::milliseconds>(t - origin_).count());
 }
@@ -32,19 +34,22 @@ bool timer_driver::register_timer(timer_node& n, clock::time_point deadline) {
     bool kick = false;
     {
         std::lock_guard lock(mu_);
-        if (!wheel_.insert(&n.entry)) return false;
+        if (!wheel_.insert(&n.entry))
+            return false;
         if (n.entry.tick < wake_tick_) {
             wake_tick_ = n.entry.tick;
             kick = true;
         }
     }
-    if (kick) reactor_->kick();
+    if (kick)
+        reactor_->kick();
     return true;
 }
 
 void timer_driver::cancel(timer_node& n) noexcept {
     std::lock_guard lock(mu_);
-    if (n.entry.linked) wheel_.remove(&n.entry);
+    if (n.entry.linked)
+        wheel_.remove(&n.entry);
 }
 
 std::optional<clock::time_point> timer_driver::next_deadline() {
@@ -63,7 +68,8 @@ void timer_driver::fire_expired(clock::time_point now, std::vector<task_header*>
     std::lock_guard lock(mu_);
     wheel_.advance(tick, [&out](timer_entry* e) {
         timer_node* n = node_of(e);
-        if (n->w.target != nullptr) n->w.target->mark();
+        if (n->w.target != nullptr)
+            n->w.target->mark();
         ref_inc(n->w.task);
         out.push_back(n->w.task);
     });
@@ -74,7 +80,8 @@ bool timer_register(timer_node& n, clock::time_point deadline) {
 }
 
 void timer_cancel(timer_node& n) noexcept {
-    if (n.driver != nullptr) n.driver->cancel(n);
+    if (n.driver != nullptr)
+        n.driver->cancel(n);
 }
 
 } // namespace rt::detail

@@ -21,8 +21,11 @@ using std::memory_order_seq_cst;
 using mutex = std::mutex;
 using condition_variable = std::condition_variable;
 
-inline void fence_seq_cst() noexcept {
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+/// Adds to a counter that only one thread writes (others only read it): a plain load and store,
+/// no locked instruction, yet readers never see a torn value.
+template <class T>
+inline void bump(atomic<T>& counter, T by = 1) noexcept {
+    counter.store(counter.load(memory_order_relaxed) + by, memory_order_relaxed);
 }
 
 // Keeps two hot atomics written by different threads off one cache line.

@@ -19,6 +19,7 @@ struct thread_context {
     task_header* task = nullptr;
     strand* current = nullptr;
     std::uint32_t budget = 0;
+    bool yield_requested = false; // the polled task asked to run again after this poll
 };
 
 extern constinit thread_local thread_context tls;

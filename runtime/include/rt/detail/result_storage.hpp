@@ -25,7 +25,8 @@ public:
 
     /// Moves the value out, or rethrows the stored exception.
     T take() {
-        if (data_.index() == 2) std::rethrow_exception(std::get<2>(data_));
+        if (data_.index() == 2)
+            std::rethrow_exception(std::get<2>(data_));
         return std::move(std::get<1>(data_));
     }
 
@@ -46,7 +47,8 @@ public:
     bool empty() const noexcept { return state_ == 0; }
     const std::exception_ptr& exception() const noexcept { return error_; }
     void take() {
-        if (state_ == 2) std::rethrow_exception(error_);
+        if (state_ == 2)
+            std::rethrow_exception(error_);
     }
 
 private:

@@ -51,7 +51,8 @@ public:
     select_awaitable& operator=(const select_awaitable&) = delete;
     select_awaitable& operator=(select_awaitable&&) = delete;
     ~select_awaitable() {
-        if (home_ != nullptr && home_->driver == this) home_->driver = nullptr;
+        if (home_ != nullptr && home_->driver == this)
+            home_->driver = nullptr;
         destroy_branches(none);
     }
 
@@ -64,13 +65,15 @@ public:
             strands_[i].parent = home_;
             strands_[i].leaf = handle(i);
             strands_[i].resume();
-            if (handle(i).done()) winner_ = i;
+            if (handle(i).done())
+                winner_ = i;
         }
         if (winner_ != none) {
             settle();
             return false;
         }
-        if (home_ != nullptr) home_->driver = this;
+        if (home_ != nullptr)
+            home_->driver = this;
         return true;
     }
 
@@ -84,10 +87,12 @@ private:
         for (std::size_t i = 0; i < n && winner_ == none; ++i) {
             if (handle(i) && !handle(i).done() && strands_[i].take_ready()) {
                 strands_[i].resume();
-                if (handle(i).done()) winner_ = i;
+                if (handle(i).done())
+                    winner_ = i;
             }
         }
-        if (winner_ == none) return;
+        if (winner_ == none)
+            return;
         home_->driver = nullptr;
         settle();
         parent_.resume();
@@ -96,7 +101,8 @@ private:
     // Destroys the losers, then drops marks they may have left on the awaiting strand.
     void settle() noexcept {
         destroy_branches(winner_);
-        if (home_ != nullptr) home_->ready.store(false, memory_order_relaxed);
+        if (home_ != nullptr)
+            home_->ready.store(false, memory_order_relaxed);
     }
 
     std::coroutine_handle<> handle(std::size_t i) const noexcept {
@@ -122,7 +128,8 @@ private:
         if constexpr (I == n) {
             throw std::logic_error("rt::select: no branch completed");
         } else {
-            if (winner_ != I) return take<I + 1>();
+            if (winner_ != I)
+                return take<I + 1>();
             auto& t = std::get<I>(branches_);
             if constexpr (std::is_void_v<
                               await_result_t<std::tuple_element_t<I, std::tuple<As...>>>>) {

@@ -64,8 +64,17 @@ struct strand {
         for (strand* s = this; s != nullptr; s = s->parent)
             s->ready.store(true, memory_order_release);
     }
-    /// Consumes a mark; true if there was one.
-    bool take_ready() noexcept { return ready.exchange(false, memory_order_acq_rel); }
+    /// Consumes a mark; true if there was one. Without a driver only the one suspended awaiter
+    /// can mark the strand, so a load and a store suffice; a select's branches mark concurrently
+    /// and need the exchange, or a mark landing between the two would be lost.
+    bool take_ready() noexcept {
+        if (driver != nullptr)
+            return ready.exchange(false, memory_order_acq_rel);
+        if (!ready.load(memory_order_acquire))
+            return false;
+        ready.store(false, memory_order_relaxed);
+        return true;
+    }
 };
 
 /// Where a woken task goes. Implemented by the runtime, block_on and the blocking pool.
@@ -98,17 +107,19 @@ struct waker {
 };
 
 /// Per-task counters. Written by the thread polling the task, read by snapshots from anywhere.
-/// Durations are kept in cycle-counter ticks (cheap to read) and converted when reported.
+/// Times are kept in cycle-counter ticks (cheap to read) and converted when reported. Fields
+/// marked "poller" are written only by the thread that has the task RUNNING (plain load+store,
+/// see bump()); `wakes` is written by whoever wakes the task from outside it.
 struct task_stats {
-    atomic<std::uint64_t> polls{0};
-    atomic<std::uint64_t> busy_cycles{0};
-    atomic<std::uint64_t> scheduled_cycles{0}; // woken but not yet running
-    atomic<std::uint64_t> wakes{0};
-    atomic<std::uint64_t> self_wakes{0};
+    atomic<std::uint64_t> polls{0};            // poller
+    atomic<std::uint64_t> busy_cycles{0};      // poller
+    atomic<std::uint64_t> scheduled_cycles{0}; // poller: woken but not yet running
+    atomic<std::uint64_t> self_wakes{0};       // poller: wakes from inside its own poll
+    atomic<std::uint64_t> wakes{0};            // wakes from elsewhere
     atomic<std::uint64_t> last_wake_cycles{0};
-    atomic<std::int64_t> created_ns{0}; // steady_clock
-    atomic<std::int64_t> completed_ns{0};
-    atomic<std::uint32_t> last_worker{~0u};
+    atomic<std::uint64_t> created_cycles{0};
+    atomic<std::uint64_t> completed_cycles{0};
+    atomic<std::uint32_t> last_worker{~0u}; // poller
 };
 
 struct task_header {

@@ -76,7 +76,8 @@ public:
     /// Throws std::logic_error when called from inside a runtime.
     template <class T>
     T block_on(task<T> t) {
-        if (!t.valid()) throw std::invalid_argument("rt::runtime::block_on: empty task");
+        if (!t.valid())
+            throw std::invalid_argument("rt::runtime::block_on: empty task");
         drive(t.handle());
         return t.handle().promise().result().take();
     }

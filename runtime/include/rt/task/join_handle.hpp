@@ -55,7 +55,8 @@ public:
         return t_ && (t_->state.load(detail::memory_order_acquire) & detail::task_header::complete);
     }
     void abort() const noexcept {
-        if (t_) detail::request_abort(t_);
+        if (t_)
+            detail::request_abort(t_);
     }
     bool valid() const noexcept { return t_ != nullptr; }
 
@@ -65,10 +66,12 @@ public:
         awaiter(const awaiter&) = delete;
         awaiter& operator=(const awaiter&) = delete;
         ~awaiter() {
-            if (registered_ && !resumed_) detail::join_wait::withdraw(t_);
+            if (registered_ && !resumed_)
+                detail::join_wait::withdraw(t_);
         }
         bool await_ready() const noexcept {
-            if (t_ == nullptr) return true;
+            if (t_ == nullptr)
+                return true;
             return (t_->state.load(detail::memory_order_acquire) & detail::task_header::complete) &&
                    detail::coop_consume();
         }
@@ -78,11 +81,14 @@ public:
         }
         expected<T, join_error> await_resume() {
             resumed_ = true;
-            if (t_ == nullptr) throw std::logic_error("rt::join_handle: awaited an empty handle");
+            if (t_ == nullptr)
+                throw std::logic_error("rt::join_handle: awaited an empty handle");
             void* r = t_->vtable->result(t_);
-            if (r == nullptr) return unexpected(join_error::cancelled());
+            if (r == nullptr)
+                return unexpected(join_error::cancelled());
             auto& res = *static_cast<detail::result_storage<T>*>(r);
-            if (res.has_exception()) return unexpected(join_error::panic(res.exception()));
+            if (res.has_exception())
+                return unexpected(join_error::panic(res.exception()));
             if (res.empty())
                 throw std::logic_error("rt::join_handle: the result was already taken");
             if constexpr (std::is_void_v<T>) {
@@ -107,7 +113,8 @@ public:
 
 private:
     void reset() noexcept {
-        if (t_ != nullptr) detail::ref_dec(std::exchange(t_, nullptr));
+        if (t_ != nullptr)
+            detail::ref_dec(std::exchange(t_, nullptr));
     }
     detail::task_header* t_ = nullptr;
 };

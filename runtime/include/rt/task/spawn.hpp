@@ -35,7 +35,8 @@ void dealloc_async(task_header* t);
 
 template <class T>
 void* async_result(task_header* t) {
-    if (!t->frame) return nullptr;
+    if (!t->frame)
+        return nullptr;
     return &std::coroutine_handle<task_promise<T>>::from_address(t->frame.address())
                 .promise()
                 .result();
@@ -65,7 +66,8 @@ struct blocking_task final : task_header {
 
     static void poll(task_header* h) {
         auto* self = static_cast<blocking_task*>(h);
-        if (!blocking_begin(h)) return;
+        if (!blocking_begin(h))
+            return;
         self->ran = true;
         try {
             if constexpr (std::is_void_v<R>) {
@@ -96,7 +98,8 @@ template <class T>
 join_handle<T> spawn(task<T>&& t, spawn_options opts = {},
                      std::source_location loc = std::source_location::current()) {
     detail::runtime_impl& rt = detail::current_runtime("rt::spawn");
-    if (!t.valid()) throw std::invalid_argument("rt::spawn: empty task");
+    if (!t.valid())
+        throw std::invalid_argument("rt::spawn: empty task");
     detail::task_header* h =
         detail::spawn_async(rt, t.release(), &detail::async_vtable<T>, opts, loc);
     return join_handle<T>(h);

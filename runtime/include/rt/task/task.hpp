@@ -40,8 +40,10 @@ public:
         template <class P>
         std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) noexcept {
             std::coroutine_handle<> next = h.promise().continuation_;
-            if (!next) return std::noop_coroutine(); // a root: the poll loop sees done()
-            if (tls.current != nullptr) tls.current->leaf = next;
+            if (!next)
+                return std::noop_coroutine(); // a root: the poll loop sees done()
+            if (tls.current != nullptr)
+                tls.current->leaf = next;
             return next;
         }
         void await_resume() const noexcept {}
@@ -95,7 +97,8 @@ public:
     task(task&& o) noexcept : h_(std::exchange(o.h_, {})) {}
     task& operator=(task&& o) noexcept {
         if (this != &o) {
-            if (h_) h_.destroy();
+            if (h_)
+                h_.destroy();
             h_ = std::exchange(o.h_, {});
         }
         return *this;
@@ -103,7 +106,8 @@ public:
     task(const task&) = delete;
     task& operator=(const task&) = delete;
     ~task() {
-        if (h_) h_.destroy();
+        if (h_)
+            h_.destroy();
     }
 
     /// True when this object holds a coroutine (not moved from, not spawned).
@@ -114,11 +118,13 @@ public:
         bool await_ready() const noexcept { return !h || h.done(); }
         std::coroutine_handle<> await_suspend(std::coroutine_handle<> parent) noexcept {
             h.promise().continuation_ = parent;
-            if (detail::tls.current != nullptr) detail::tls.current->leaf = h;
+            if (detail::tls.current != nullptr)
+                detail::tls.current->leaf = h;
             return h;
         }
         T await_resume() {
-            if (!h) throw std::logic_error("rt::task: awaited an empty task");
+            if (!h)
+                throw std::logic_error("rt::task: awaited an empty task");
             return h.promise().result().take();
         }
     };

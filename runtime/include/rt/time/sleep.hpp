@@ -41,12 +41,15 @@ public:
     sleep_awaiter(sleep_awaiter&& o) noexcept : deadline_(o.deadline_) {}
     sleep_awaiter& operator=(sleep_awaiter&&) = delete;
     ~sleep_awaiter() {
-        if (registered_) timer_cancel(node_);
+        if (registered_)
+            timer_cancel(node_);
     }
 
     bool await_ready() noexcept {
-        if (clock::now() < deadline_) return false;
-        if (coop_consume()) return true;
+        if (clock::now() < deadline_)
+            return false;
+        if (coop_consume())
+            return true;
         must_yield_ = true;
         return false;
     }

@@ -35,7 +35,8 @@ public:
     bool await_suspend(std::coroutine_handle<> h) { return select_.await_suspend(h); }
     expected<inner_result, elapsed> await_resume() {
         auto r = select_.await_resume();
-        if (r.index() == 1) return unexpected(elapsed{});
+        if (r.index() == 1)
+            return unexpected(elapsed{});
         if constexpr (std::is_void_v<inner_result>)
             return {};
         else
