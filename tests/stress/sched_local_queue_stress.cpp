@@ -294,20 +294,20 @@ void run_seeds(std::uint32_t tasks, std::uint32_t first_index) {
 }
 
 TEST(LocalQueueStress, DefaultCapacity) {
-    run_seeds<256>(1'000'000, 0);
+    run_seeds<256>(2'000'000, 0);
 }
 
 TEST(LocalQueueStress, DefaultCapacityAcrossIndexWrap) {
-    run_seeds<256>(1'000'000, near_wrap);
+    run_seeds<256>(2'000'000, near_wrap);
 }
 
 // A small ring is full most of the time, so overflow races with steals constantly.
 TEST(LocalQueueStress, SmallCapacity) {
-    run_seeds<8>(500'000, near_wrap);
+    run_seeds<8>(1'000'000, near_wrap);
 }
 
 TEST(LocalQueueStress, TwoSlots) {
-    run_seeds<2>(250'000, near_wrap);
+    run_seeds<2>(500'000, near_wrap);
 }
 
 } // namespace

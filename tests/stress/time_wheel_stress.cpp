@@ -270,7 +270,17 @@ private:
         }
         std::sort(expected.begin(), expected.end());
         std::sort(got.begin(), got.end());
-        ASSERT_EQ(got, expected) << where;
+        if (got != expected) {
+            std::vector<std::size_t> missed;
+            std::vector<std::size_t> extra;
+            std::set_difference(expected.begin(), expected.end(), got.begin(), got.end(),
+                                std::back_inserter(missed));
+            std::set_difference(got.begin(), got.end(), expected.begin(), expected.end(),
+                                std::back_inserter(extra));
+            FAIL() << where << ": " << missed.size() << " due entries did not fire (first tick "
+                   << (missed.empty() ? 0 : entries_[missed.front()].tick) << "), " << extra.size()
+                   << " fired that were not due or fired twice";
+        }
 
         ASSERT_EQ(elapsed(), std::max(before, target)) << where;
         ASSERT_EQ(wheel_.size(), model_.size()) << where;

@@ -198,6 +198,10 @@ struct await_point {
     forever_fn fn;
 };
 
+void PrintTo(const await_point& p, std::ostream* os) {
+    *os << p.name;
+}
+
 class rt_abort : public ::testing::TestWithParam<await_point> {};
 
 TEST_P(rt_abort, destroys_the_frame_and_reports_cancelled) {

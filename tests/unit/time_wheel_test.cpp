@@ -35,36 +35,19 @@ std::vector<timer_entry*> advance(timer_wheel& wheel, std::uint64_t now) {
 
 // Distances (from the insertion time) that sit on or next to every level boundary, including
 // past the wheel's range.
-const std::vector<std::uint64_t> boundary_distances = {
-    1,
-    2,
-    63,
-    64,
-    65,
-    127,
-    128,
-    4095,
-    4096,
-    4097,
-    span(3) - 1,
-    span(3),
-    span(3) + 7,
-    span(4) - 1,
-    span(4) + 1,
-    span(5) - 1,
-    span(5) + 1,
-    range - 1,
-    range,
-    range + 1,
-    range + 12'345,
-    3 * range + 77,
-};
+const std::vector<std::uint64_t> boundary_distances = [] {
+    std::vector<std::uint64_t> d = {1, 2, 63, 64, 65, 127, 128, 4095, 4096, 4097};
+    for (unsigned level = 3; level <= timer_wheel::levels; ++level) {
+        d.insert(d.end(), {span(level) - 1, span(level), span(level) + 1, span(level) + 7});
+    }
+    d.insert(d.end(), {range + 12'345, 3 * range + 77});
+    return d;
+}();
 
 // Origins from which to insert: aligned, unaligned, and just before a boundary of each level,
 // so that a short distance can still cross into a higher level's span.
 const std::vector<std::uint64_t> origins = {
-    0, 1, 1000, span(2) - 3, span(3) - 1, span(5) - 2, range - 1, 5 * range + span(4) - 9,
-};
+    0, 1, 1000, span(2) - 3, span(3) - 1, span(5) - 2, range - 1, 5 * range + span(4) - 9};
 
 TEST(TimeWheel, InsertAtOrBeforeElapsedIsRefused) {
     timer_wheel wheel;
@@ -311,12 +294,12 @@ TEST(TimeWheel, RemoveUnlinksAndNeverFires) {
     }
     EXPECT_EQ(wheel.size(), entries.size() - 8);
 
-    std::size_t due_by_4000 = 0;
+    std::size_t due_by_4500 = 0;
     for (std::size_t i = 0; i < entries.size(); ++i) {
-        due_by_4000 += !removed[i] && entries[i].tick <= 4000 ? 1 : 0;
+        due_by_4500 += !removed[i] && entries[i].tick <= 4500 ? 1 : 0;
     }
-    ASSERT_EQ(advance(wheel, 4000).size(), due_by_4000);
-    timer_entry& cascaded = entries[6]; // 5000: now cascaded out of level 2
+    ASSERT_EQ(advance(wheel, 4500).size(), due_by_4500);
+    timer_entry& cascaded = entries[6]; // 5000: the slot at 4096 has moved it out of level 2
     ASSERT_EQ(cascaded.tick, 5000u);
     ASSERT_TRUE(cascaded.linked);
     wheel.remove(&cascaded);
@@ -329,6 +312,8 @@ TEST(TimeWheel, RemoveUnlinksAndNeverFires) {
         const bool in_fired = std::find(fired.begin(), fired.end(), &entries[i]) != fired.end();
         if (removed[i]) {
             EXPECT_FALSE(in_fired) << i;
+        } else if (entries[i].tick > 4500) {
+            EXPECT_TRUE(in_fired) << i;
         }
         EXPECT_FALSE(entries[i].linked) << i;
     }
@@ -488,6 +473,7 @@ TEST(TimeWheel, ThrowingOnFireLosesNothing) {
                                }),
                  int);
     EXPECT_EQ(fired.size(), 2u);
+    EXPECT_EQ(wheel.elapsed(), 70u); // stopped in the middle of the slot at 70
     EXPECT_EQ(wheel.size(), 4u);
     EXPECT_EQ(wheel.next_expiration(), std::optional<std::uint64_t>(wheel.elapsed()));
     // Still-pending entries stay removable.

@@ -61,6 +61,22 @@ void reactor::kick() noexcept {
     [[maybe_unused]] ssize_t n = ::write(event_fd_, &one, sizeof one);
 }
 
+// Wakes tasks whose references the reactor holds. Tasks of this runtime go to the global queue in
+// one batch; others (block_on roots, tasks of a local set) are woken one by one.
+void reactor::wake_all(std::vector<task_header*>& woken) {
+    batch_.clear();
+    for (task_header* t : woken) {
+        if (t->sched != &rt_) {
+            wake_by_val(t);
+            continue;
+        }
+        if (wake_prepare_by_val(t))
+            batch_.push_back(t);
+    }
+    woken.clear();
+    rt_.schedule_batch(batch_);
+}
+
 void reactor::run() {
     pthread_setname_np(pthread_self(), name_.substr(0, 15).c_str());
     std::vector<task_header*> woken;
@@ -88,9 +104,7 @@ void reactor::run() {
         timers_.fire_expired(clock::now(), woken);
         if (!woken.empty()) {
             timers_fired_.fetch_add(woken.size(), memory_order_relaxed);
-            for (task_header* t : woken)
-                wake_by_val(t);
-            woken.clear();
+            wake_all(woken);
         }
     }
 }

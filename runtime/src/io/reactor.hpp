@@ -37,6 +37,7 @@ public:
 
 private:
     void run();
+    void wake_all(std::vector<task_header*>& woken);
 
     runtime_impl& rt_;
     timer_driver& timers_;
@@ -46,6 +47,7 @@ private:
     atomic<bool> stop_{false};
     atomic<std::uint64_t> iterations_{0};
     atomic<std::uint64_t> timers_fired_{0};
+    std::vector<task_header*> batch_;
     std::thread thread_;
 };
 

@@ -142,7 +142,7 @@ public:
                 return nullptr;
             std::uint64_t const next =
                 steal == real ? pack(real + 1, real + 1) : pack(steal, real + 1);
-            // Release: see "every head write is a release RMW" above.
+            // Release: see "every head write that moves real" above.
             if (head_.compare_exchange_weak(head, next, memory_order_release, memory_order_relaxed))
                 return slots_[real & mask].load(memory_order_relaxed);
         }
@@ -184,8 +184,8 @@ private:
         constexpr std::uint32_t half = Capacity / 2;
         std::uint64_t expected = pack(front, front);
         // Claim before reading: only this thread writes slots, so the values cannot change,
-        // and a successful claim means no stealer holds any of them. Release as every head
-        // write; a failure is retried from a fresh acquire load, so it needs nothing.
+        // and a successful claim means no stealer holds any of them. Release, as every write
+        // that moves real; a failure is retried from a fresh acquire load, so it needs nothing.
         if (!head_.compare_exchange_strong(expected, pack(front + half, front + half),
                                            memory_order_release, memory_order_relaxed))
             return false;
@@ -241,10 +241,10 @@ public:
             if (n == 0)
                 return nullptr;
             // Leaving steal behind keeps the owner from refilling [first, first + n) and other
-            // stealers out until we finish. Release as every head write; the acquire half is
-            // unused but GCC insists the success order be no weaker than the failure order.
+            // stealers out until we finish. Release, as every write that moves real; a failure
+            // is followed by another tail load, so it acquires like the first head load.
             if (src_->head_.compare_exchange_weak(prev, pack(steal, first + n),
-                                                  memory_order_acq_rel, memory_order_acquire))
+                                                  memory_order_release, memory_order_acquire))
                 break;
         }
         // The CAS saw steal == real, so the owner could not have pushed past first + Capacity
@@ -261,8 +261,8 @@ public:
 
         // Finish: steal catches up with real, which the owner may have advanced by popping.
         // Release orders our slot reads before the owner's refill (it acquires head first).
-        // A failed CAS only tells us the current real, and the retry's value is all we
-        // publish, so failure is relaxed.
+        // A failure only hands us the real to catch up to; nothing is read on its strength,
+        // so it is relaxed.
         prev = pack(first, first + n);
         while (!src_->head_.compare_exchange_weak(prev, pack(real_of(prev), real_of(prev)),
                                                   memory_order_release, memory_order_relaxed)) {

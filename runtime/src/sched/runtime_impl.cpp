@@ -87,6 +87,24 @@ void runtime_impl::schedule(task_header* t) {
     notify_parked();
 }
 
+void runtime_impl::schedule_batch(std::vector<task_header*>& ts) {
+    if (ts.empty())
+        return;
+    if (shutting_down()) {
+        for (task_header* t : ts)
+            ref_dec(t);
+        ts.clear();
+        return;
+    }
+    for (std::size_t i = 0; i + 1 < ts.size(); ++i)
+        ts[i]->queue_next = ts[i + 1];
+    inject.push_batch(ts.front(), ts.back(), ts.size());
+    std::size_t helpers = std::min(ts.size(), workers_.size());
+    for (std::size_t i = 0; i < helpers; ++i)
+        notify_parked();
+    ts.clear();
+}
+
 void runtime_impl::notify_parked() {
     if (auto w = idle_set.worker_to_notify())
         workers_[*w]->unpark();
@@ -172,6 +190,7 @@ private:
 
 void block_on_destroy_body(task_header*) {}
 void block_on_dealloc(task_header* t) {
+    delete[] t->name;
     t->~task_header();
     frame_deallocate(t, sizeof(task_header));
 }

@@ -43,6 +43,9 @@ public:
     /// Queues an async task woken or spawned anywhere: the current worker's queue when called on
     /// one of ours, else the global queue plus a parked worker's wake-up.
     void schedule(task_header* t) override;
+    /// Queues many woken tasks of this runtime from a thread outside the pool (the reactor):
+    /// one global-queue push and one wake-up per worker that can help. `ts` is left empty.
+    void schedule_batch(std::vector<task_header*>& ts);
     /// Wakes a parked worker if none is searching.
     void notify_parked();
     /// After the last searcher parks: wake someone if any queue still has work.

@@ -14,10 +14,18 @@ namespace {
 constexpr std::uint32_t global_queue_interval = 61;
 constexpr std::uint32_t max_lifo_polls = 3;
 constexpr std::size_t max_global_batch = 128;
+constexpr double spin_ns = 20'000; // how long a searching worker looks before parking
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
 } // namespace
 
 worker::worker(runtime_impl& rt, std::uint32_t index)
-    : rt_(rt), index_(index), stealer_(queue_.get_stealer()), rng_(index * 2654435761u + 1) {}
+    : rt_(rt), index_(index), stealer_(queue_.get_stealer()), rng_(index * 2654435761u + 1),
+      spin_cycles_(static_cast<std::uint64_t>(spin_ns / cycle_ns_per_tick())) {}
 
 void worker::start() {
     thread_ = std::thread([this] { run(); });
@@ -67,6 +75,8 @@ void worker::run() {
         task_header* t = next_task();
         if (t == nullptr)
             t = steal_work();
+        if (t == nullptr && searching_)
+            t = spin_for_work();
         if (t != nullptr) {
             run_task(t);
             continue;
@@ -116,6 +126,30 @@ task_header* worker::steal_work() {
         }
     }
     return rt_.inject.pop();
+}
+
+// A searching worker keeps looking for a short while before it parks. Work often arrives within
+// microseconds (a spawn loop on another thread, a batch of timers), and a parked worker costs the
+// producer a futex wake-up (a system call and a context switch) per burst. Only searchers spin,
+// and at most half the workers search, so an idle runtime burns this once and then sleeps.
+task_header* worker::spin_for_work() {
+    std::uint64_t until = cycle_now() + spin_cycles_;
+    std::uint32_t n = static_cast<std::uint32_t>(rt_.worker_count());
+    while (cycle_now() < until && !rt_.shutting_down()) {
+        for (int i = 0; i < 32; ++i)
+            cpu_relax();
+        if (task_header* t = rt_.inject.pop())
+            return t;
+        for (std::uint32_t v = 0; v < n; ++v) {
+            if (v == index_ || rt_.worker_at(v).stealer().is_empty())
+                continue;
+            if (task_header* t = rt_.worker_at(v).stealer().steal_into(queue_)) {
+                bump(stats_.steals);
+                return t;
+            }
+        }
+    }
+    return nullptr;
 }
 
 void worker::run_task(task_header* t) {

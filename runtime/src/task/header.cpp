@@ -64,6 +64,11 @@ void wake_by_val(task_header* t) noexcept {
         t->sched->schedule(t);
 }
 
+bool wake_prepare_by_val(task_header* t) noexcept {
+    count_wake(t);
+    return transition_to_notified(t, true);
+}
+
 void wake_by_ref(task_header* t) noexcept {
     count_wake(t);
     if (transition_to_notified(t, false))

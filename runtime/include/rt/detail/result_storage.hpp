@@ -17,6 +17,8 @@ public:
         data_.template emplace<1>(std::forward<U>(v));
     }
     void set_exception(std::exception_ptr e) noexcept { data_.template emplace<2>(std::move(e)); }
+    /// Back to empty (the value was handed out).
+    void reset() noexcept { data_.template emplace<0>(); }
 
     bool has_value() const noexcept { return data_.index() == 1; }
     bool has_exception() const noexcept { return data_.index() == 2; }

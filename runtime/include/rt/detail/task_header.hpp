@@ -165,6 +165,9 @@ void ref_dec(task_header* t) noexcept;
 void wake_by_val(task_header* t) noexcept;
 /// Wakes without consuming anything.
 void wake_by_ref(task_header* t) noexcept;
+/// The first half of wake_by_val for callers that queue many tasks at once: true when the caller
+/// must now queue `t` (the reference became the queue entry's); false when nothing is to be done.
+bool wake_prepare_by_val(task_header* t) noexcept;
 /// Marks w's strand ready and wakes its task. Only while w's strand is known to be alive.
 void wake(const waker& w) noexcept;
 /// Requests cancellation (join_handle::abort).

@@ -95,7 +95,7 @@ public:
                 return {};
             } else {
                 T v = res.take();
-                res = detail::result_storage<T>{};
+                res.reset();
                 return v;
             }
         }
