@@ -5,7 +5,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <set>
+#include <string>
 #include <sys/resource.h>
 #include <thread>
 
@@ -26,6 +29,30 @@ TEST(rt_runtime, default_runtime_has_a_worker_per_core) {
     auto b = rt::runtime::builder().worker_threads(3).thread_name("x").build();
     EXPECT_EQ(b.worker_count(), 3u);
     EXPECT_THROW(rt::runtime::builder().max_blocking_threads(0).build(), std::invalid_argument);
+}
+
+std::set<std::string> thread_names() {
+    std::set<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator("/proc/self/task")) {
+        std::ifstream comm(e.path() / "comm");
+        std::string n;
+        std::getline(comm, n);
+        names.insert(n);
+    }
+    return names;
+}
+
+TEST(rt_runtime, threads_carry_the_configured_name) {
+    auto r = rt::runtime::builder().worker_threads(2).thread_name("app").build();
+    r.block_on([]() -> rt::task<> {
+        co_await rt::spawn_blocking([] {});
+        co_await rt::sleep(5ms); // the threads have named themselves by now
+    }());
+    auto names = thread_names();
+    EXPECT_TRUE(names.count("app-worker-0"));
+    EXPECT_TRUE(names.count("app-worker-1"));
+    EXPECT_TRUE(names.count("app-reactor"));
+    EXPECT_TRUE(names.count("app-blocking"));
 }
 
 TEST(rt_runtime, runtime_is_movable) {
