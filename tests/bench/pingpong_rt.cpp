@@ -8,6 +8,7 @@
 // so at most D frames are alive. Reports hops/s and the per-hop time of each chain (chain time / D)
 // as p50/p99. The depth reached is checked. pingpong_asio.cpp is the same program on Boost.Asio.
 #include "bench_common.hpp"
+#include "rt_common.hpp"
 
 #include <rt/rt.hpp>
 
@@ -65,7 +66,7 @@ int main(int argc, char** argv) {
     auto runtime = rt::runtime::builder().worker_threads(threads).build();
     result res;
     bench::region r;
-    runtime.block_on(root(chains, depth, &res, &r));
+    runtime.block_on(bench::on_worker(root(chains, depth, &res, &r)));
 
     if (!res.ok || res.chains != chains)
         bench::fail(bench_name, "rt", "a chain came back short");

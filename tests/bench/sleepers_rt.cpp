@@ -2,11 +2,13 @@
 //
 // Spawns N tasks (default 1,000,000) that each `co_await rt::sleep(1s)`, keeps a vector of join
 // handles, then awaits each in order. Workers: --threads (default: number of cores); the root runs
-// in block_on on the main thread. Reports wall and CPU time of spawn + sleep + join, the time the
+// on a worker (bench::on_worker), as Asio's runs on one of its threads. Reports wall and CPU time
+// of spawn + sleep + join, the time the
 // spawn loop took, peak RSS and peak RSS per task (growth of the peak over the run / N), and the
 // lateness of each wake-up (now() - (start + 1 s), measured inside the task and stored in a
 // preallocated vector) as p50/p99/max. sleepers_asio.cpp is the same program on Boost.Asio.
 #include "bench_common.hpp"
+#include "rt_common.hpp"
 
 #include <rt/rt.hpp>
 
@@ -53,7 +55,7 @@ int main(int argc, char** argv) {
     const std::uint64_t rss_before = bench::peak_rss_bytes();
     bench::region r;
     bench::clock::time_point spawned;
-    runtime.block_on(root(n, &lateness, &r, &spawned));
+    runtime.block_on(bench::on_worker(root(n, &lateness, &r, &spawned)));
     const std::uint64_t rss_after = bench::peak_rss_bytes();
 
     for (auto l : lateness)

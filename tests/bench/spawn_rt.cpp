@@ -1,10 +1,12 @@
 // spawn, rt version: spawn and join N trivial tasks (default 1,000,000) that each return an int.
 //
-// Shape, identical in spawn_asio.cpp: batches of --batch tasks (default 1,000); the root (in
-// block_on) spawns a whole batch into a vector of join handles, then awaits them in order, summing
-// the results; the sum over all batches is checked. Reports tasks/s over the whole run and the time
-// of one batch (spawn + join of --batch tasks) as p50/p99, plus CPU time and peak RSS.
+// Shape, identical in spawn_asio.cpp: batches of --batch tasks (default 1,000); the root (on a
+// worker, see bench::on_worker) spawns a whole batch into a vector of join handles, then awaits
+// them in order, summing the results; the sum over all batches is checked. Reports tasks/s over the
+// whole run and the time of one batch (spawn + join of --batch tasks) as p50/p99, plus CPU time and
+// peak RSS.
 #include "bench_common.hpp"
+#include "rt_common.hpp"
 
 #include <rt/rt.hpp>
 
@@ -61,7 +63,7 @@ int main(int argc, char** argv) {
     auto runtime = rt::runtime::builder().worker_threads(threads).build();
     result res;
     bench::region r;
-    runtime.block_on(root(n, batch, &res, &r));
+    runtime.block_on(bench::on_worker(root(n, batch, &res, &r)));
 
     std::int64_t expected = 0;
     for (std::uint64_t i = 0; i < n; ++i)

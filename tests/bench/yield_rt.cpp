@@ -1,10 +1,11 @@
 // yield, rt version: T tasks (--tasks, default 1,000) each `co_await rt::yield_now()` K times
-// (--k, default 10,000), then are joined by the root (in block_on).
+// (--k, default 10,000), then are joined by the root (on a worker).
 //
 // yield_now puts the task at the back of its scheduler's queue; yield_asio.cpp does the same with
 // `co_await post(executor, use_awaitable)`. Reports yields/s (T*K over the wall time of
 // spawn + run + join) and CPU time. The number of yields done is returned by each task and checked.
 #include "bench_common.hpp"
+#include "rt_common.hpp"
 
 #include <rt/rt.hpp>
 
@@ -52,7 +53,7 @@ int main(int argc, char** argv) {
     auto runtime = rt::runtime::builder().worker_threads(threads).build();
     std::uint64_t total = 0;
     bench::region r;
-    runtime.block_on(root(tasks, k, &total, &r));
+    runtime.block_on(bench::on_worker(root(tasks, k, &total, &r)));
 
     if (total != tasks * k)
         bench::fail(bench_name, "rt",

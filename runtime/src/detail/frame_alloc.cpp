@@ -107,10 +107,10 @@ public:
         std::lock_guard lock(region_mu_);
         if (region_left_ < chunk_size) {
             void* p = mmap(nullptr, region_size, PROT_READ | PROT_WRITE,
-                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_POPULATE, -1, 0);
             if (p == MAP_FAILED)
                 throw std::bad_alloc();
-            madvise(p, region_size, MADV_HUGEPAGE);
+            // madvise(p, region_size, MADV_HUGEPAGE);
             region_ = static_cast<char*>(p);
             region_left_ = region_size;
         }

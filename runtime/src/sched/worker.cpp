@@ -1,6 +1,5 @@
 #include "sched/worker.hpp"
 
-#include "detail/cycle_clock.hpp"
 #include "rt/detail/context.hpp"
 #include "sched/runtime_impl.hpp"
 #include "task/harness.hpp"
@@ -14,18 +13,10 @@ namespace {
 constexpr std::uint32_t global_queue_interval = 61;
 constexpr std::uint32_t max_lifo_polls = 3;
 constexpr std::size_t max_global_batch = 128;
-constexpr double spin_ns = 20'000; // how long a searching worker looks before parking
-
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-}
 } // namespace
 
 worker::worker(runtime_impl& rt, std::uint32_t index)
-    : rt_(rt), index_(index), stealer_(queue_.get_stealer()), rng_(index * 2654435761u + 1),
-      spin_cycles_(static_cast<std::uint64_t>(spin_ns / cycle_ns_per_tick())) {}
+    : rt_(rt), index_(index), stealer_(queue_.get_stealer()), rng_(index * 2654435761u + 1) {}
 
 void worker::start() {
     thread_ = std::thread([this] { run(); });
@@ -75,8 +66,6 @@ void worker::run() {
         task_header* t = next_task();
         if (t == nullptr)
             t = steal_work();
-        if (t == nullptr && searching_)
-            t = spin_for_work();
         if (t != nullptr) {
             run_task(t);
             continue;
@@ -121,35 +110,13 @@ task_header* worker::steal_work() {
         std::uint32_t before = queue_.remaining_slots();
         if (task_header* t = rt_.worker_at(victim).stealer().steal_into(queue_)) {
             bump(stats_.steals);
-            bump(stats_.stolen_tasks, std::uint64_t{1 + before - queue_.remaining_slots()});
+            // Others may steal from our queue meanwhile: never let the difference wrap.
+            std::uint32_t after = queue_.remaining_slots();
+            bump(stats_.stolen_tasks, std::uint64_t{1} + (before > after ? before - after : 0));
             return t;
         }
     }
     return rt_.inject.pop();
-}
-
-// A searching worker keeps looking for a short while before it parks. Work often arrives within
-// microseconds (a spawn loop on another thread, a batch of timers), and a parked worker costs the
-// producer a futex wake-up (a system call and a context switch) per burst. Only searchers spin,
-// and at most half the workers search, so an idle runtime burns this once and then sleeps.
-task_header* worker::spin_for_work() {
-    std::uint64_t until = cycle_now() + spin_cycles_;
-    std::uint32_t n = static_cast<std::uint32_t>(rt_.worker_count());
-    while (cycle_now() < until && !rt_.shutting_down()) {
-        for (int i = 0; i < 32; ++i)
-            cpu_relax();
-        if (task_header* t = rt_.inject.pop())
-            return t;
-        for (std::uint32_t v = 0; v < n; ++v) {
-            if (v == index_ || rt_.worker_at(v).stealer().is_empty())
-                continue;
-            if (task_header* t = rt_.worker_at(v).stealer().steal_into(queue_)) {
-                bump(stats_.steals);
-                return t;
-            }
-        }
-    }
-    return nullptr;
 }
 
 void worker::run_task(task_header* t) {
@@ -159,11 +126,13 @@ void worker::run_task(task_header* t) {
             rt_.notify_parked();
     }
     std::uint32_t lifo_polls = 0;
-    std::uint64_t start = cycle_now();
+    std::uint64_t busy = 0;
     for (;;) {
         t->stats.last_worker.store(index_, memory_order_relaxed);
         bump(stats_.polls);
-        if (poll_task(t) == poll_result::notified)
+        poll_result r = poll_task(t);
+        busy += tls.last_poll_cycles;
+        if (r == poll_result::notified)
             push_back(t);
         t = lifo_;
         if (t == nullptr || rt_.shutting_down())
@@ -175,7 +144,7 @@ void worker::run_task(task_header* t) {
         }
         bump(stats_.lifo_hits);
     }
-    bump(stats_.busy_cycles, cycle_now() - start);
+    bump(stats_.busy_cycles, busy);
 }
 
 void worker::park() {

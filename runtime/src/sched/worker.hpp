@@ -57,7 +57,6 @@ private:
     void run();
     task_header* next_task();
     task_header* steal_work();
-    task_header* spin_for_work();
     void run_task(task_header* t);
     void park();
     void push_back(task_header* t);
@@ -72,7 +71,6 @@ private:
     bool searching_ = false;
     std::uint32_t tick_ = 0;
     std::uint32_t rng_;
-    std::uint64_t spin_cycles_;
     worker_stats stats_;
     std::thread thread_;
 };

@@ -61,10 +61,14 @@ poll_result poll_task(task_header* t) noexcept {
         bump(t->stats.scheduled_cycles, start - woke);
     if (t->root.take_ready())
         t->root.resume();
-    bump(t->stats.busy_cycles, cycle_now() - start);
+    std::uint64_t end = cycle_now();
+    ctx.last_poll_cycles = end - start;
+    bump(t->stats.busy_cycles, end - start);
     bump(t->stats.polls);
     ctx.task = saved_task;
     bool yielded = std::exchange(ctx.yield_requested, false);
+    if (yielded)
+        t->stats.last_wake_cycles.store(end, memory_order_relaxed);
 
     if (t->frame.done()) {
         complete_task(t);

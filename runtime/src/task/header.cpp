@@ -112,9 +112,9 @@ void yield_current() noexcept {
         ctx.current->mark();
     if (ctx.task == nullptr)
         return;
-    // The poller requeues the task when the poll ends: no state change needed now.
+    // The poller requeues the task when the poll ends (and stamps the wake time then): no state
+    // change needed now.
     bump(ctx.task->stats.self_wakes);
-    ctx.task->stats.last_wake_cycles.store(cycle_now(), memory_order_relaxed);
     ctx.yield_requested = true;
 }
 

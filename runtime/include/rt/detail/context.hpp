@@ -19,7 +19,8 @@ struct thread_context {
     task_header* task = nullptr;
     strand* current = nullptr;
     std::uint32_t budget = 0;
-    bool yield_requested = false; // the polled task asked to run again after this poll
+    bool yield_requested = false;       // the polled task asked to run again after this poll
+    std::uint64_t last_poll_cycles = 0; // how long the last poll_task on this thread ran
 };
 
 extern constinit thread_local thread_context tls;
