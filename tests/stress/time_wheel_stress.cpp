@@ -152,9 +152,9 @@ private:
         ASSERT_EQ(linked, !due) << "op " << op_ << " tick " << e.tick << " elapsed " << elapsed();
         ASSERT_EQ(e.linked, linked) << "op " << op_;
         if (linked) {
-            model_.emplace(e.tick, index);
+            model_.emplace(std::uint64_t{e.tick}, index);
             in_model_[index] = true;
-            remember(e.tick);
+            remember(std::uint64_t{e.tick});
         }
         ASSERT_EQ(wheel_.size(), model_.size()) << "op " << op_;
     }

@@ -128,7 +128,7 @@ void worker::run_task(task_header* t) {
     std::uint32_t lifo_polls = 0;
     std::uint64_t busy = 0;
     for (;;) {
-        t->stats.last_worker.store(index_, memory_order_relaxed);
+        t->last_worker.store(index_, memory_order_relaxed);
         bump(stats_.polls);
         poll_result r = poll_task(t);
         busy += tls.last_poll_cycles;

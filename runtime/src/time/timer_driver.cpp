@@ -16,6 +16,10 @@ timer_node* node_of(timer_entry* e) noexcept {
 std::uint64_t timer_driver::deadline_tick(clock::time_point t) const noexcept {
     if (t <= origin_)
         return 0;
+    // Far deadlines (time_point::max()) clamp to the largest tick instead of overflowing.
+    auto limit = std::chrono::milliseconds(timer_entry::max_tick);
+    if (t - origin_ >= limit)
+        return timer_entry::max_tick;
     return static_cast<std::uint64_t>(
         std::chrono::ceil<std::chrono::milliseconds>(t - origin_).count());
 }
@@ -29,7 +33,6 @@ std::uint64_t timer_driver::now_tick(clock::time_point t) const noexcept {
 
 bool timer_driver::register_timer(timer_node& n, clock::time_point deadline) {
     n.w = current_waker();
-    n.driver = this;
     n.entry.tick = deadline_tick(deadline);
     bool kick = false;
     {
@@ -80,8 +83,9 @@ bool timer_register(timer_node& n, clock::time_point deadline) {
 }
 
 void timer_cancel(timer_node& n) noexcept {
-    if (n.driver != nullptr)
-        n.driver->cancel(n);
+    // The registering task's runtime holds the timer; the node needs no pointer of its own.
+    if (n.w.task != nullptr)
+        n.w.task->sched_owner->timers.cancel(n);
 }
 
 } // namespace rt::detail

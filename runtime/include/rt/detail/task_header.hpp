@@ -119,7 +119,6 @@ struct task_stats {
     atomic<std::uint64_t> last_wake_cycles{0};
     atomic<std::uint64_t> created_cycles{0};
     atomic<std::uint64_t> completed_cycles{0};
-    atomic<std::uint32_t> last_worker{~0u}; // poller
 };
 
 struct task_header {
@@ -149,8 +148,9 @@ struct task_header {
     task_id parent = 0;
     char* name = nullptr; // owned, nul-terminated; null when unnamed
     std::source_location location;
-    task_kind kind = task_kind::async;
     task_stats stats;
+    atomic<std::uint32_t> last_worker{~0u}; // written by the poller
+    task_kind kind = task_kind::async;
 
     std::uint64_t refs() const noexcept { return state.load(memory_order_acquire) / ref_one; }
 };

@@ -1,5 +1,6 @@
 // The intrusive link a timer wheel keeps for each pending deadline. It lives inside a sleep
-// awaiter (in a coroutine frame), so registering a timer allocates nothing.
+// awaiter (in a coroutine frame), so registering a timer allocates nothing. Packed into three
+// words because a million sleeping tasks carry a million of them.
 #pragma once
 
 #include <cstdint>
@@ -7,12 +8,16 @@
 namespace rt::detail {
 
 struct timer_entry {
+    /// Ticks are clamped below this (about 140,000 years of milliseconds).
+    static constexpr std::uint64_t max_tick = (std::uint64_t{1} << 52) - 1;
+
     timer_entry* prev = nullptr;
     timer_entry* next = nullptr;
-    std::uint64_t tick = 0; // deadline, in ticks (1 tick = 1 ms) since the wheel's origin
-    std::uint8_t level = 0; // where it is linked (wheel-private)
-    std::uint8_t slot = 0;
-    bool linked = false; // true while in the wheel
+    std::uint64_t tick : 52 = 0; // deadline, in ticks (1 tick = 1 ms) since the wheel's origin
+    std::uint64_t level : 4 = 0; // where it is linked (wheel-private)
+    std::uint64_t slot : 6 = 0;
+    std::uint64_t linked : 1 = 0; // set while in the wheel
 };
+static_assert(sizeof(timer_entry) == 3 * sizeof(void*));
 
 } // namespace rt::detail

@@ -22,11 +22,10 @@ namespace detail {
 
 class timer_driver;
 
-/// A timer registration: the wheel's link plus who to wake and which driver holds it.
+/// A timer registration: the wheel's link plus who to wake (whose runtime holds the timer).
 struct timer_node {
     timer_entry entry;
     waker w;
-    timer_driver* driver = nullptr;
 };
 
 /// Links `n` for `deadline` in the current runtime's timer driver. False when the deadline has
