@@ -3,6 +3,7 @@
 
 #include "rt/expected.hpp"
 #include "rt/sched/runtime.hpp"
+#include "rt/sync/notify.hpp"
 #include "rt/task/join_error.hpp"
 #include "rt/task/join_handle.hpp"
 #include "rt/task/select.hpp"

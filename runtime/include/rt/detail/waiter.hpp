@@ -1,0 +1,135 @@
+// Building blocks for awaitables that wait on shared state: mutexes, semaphores, notify, channels.
+//
+// The protocol every rt awaitable follows (and why each step is there):
+//  1. await_suspend takes the primitive's lock, re-checks the condition, and either completes at
+//     once (returns false) or links a `waiter` that lives inside the awaiter, with the current
+//     waker, and returns true. The waiter is only ever touched under that lock.
+//  2. The side that satisfies a waiter does so under the same lock: it unlinks the waiter, records
+//     what it was given (`notified`, and for hand-off primitives the ownership itself), and calls
+//     prepare() on a `pending_wake`, which marks the waiter's strand and takes a reference on its
+//     task while the awaiter is known to be alive. It fires the wake after unlocking, touching
+//     only the task (kept alive by that reference), never the awaiter.
+//  3. The awaiter's destructor takes the lock and unlinks a still-linked waiter. If it was
+//     notified but never resumed (cancelled by abort, timeout or select in between), a hand-off
+//     primitive passes what it was given on to the next waiter, so cancellation loses nothing.
+// Data that must survive cancellation (a channel's messages) stays in the primitive until the
+// resumed awaiter takes it; a waiter is only told "look again".
+#pragma once
+
+#include "rt/detail/context.hpp"
+#include "rt/detail/task_header.hpp"
+
+#include <cstddef>
+#include <vector>
+
+namespace rt::detail {
+
+struct waiter {
+    waiter* prev = nullptr;
+    waiter* next = nullptr;
+    waker w;
+    bool linked = false;
+    bool notified = false;
+};
+
+/// An intrusive FIFO of waiters, guarded by its owner's lock.
+class waiter_queue {
+public:
+    bool empty() const noexcept { return head_ == nullptr; }
+    std::size_t size() const noexcept { return size_; }
+    waiter* front() const noexcept { return head_; }
+
+    void push_back(waiter* w) noexcept {
+        w->prev = tail_;
+        w->next = nullptr;
+        if (tail_ != nullptr)
+            tail_->next = w;
+        else
+            head_ = w;
+        tail_ = w;
+        w->linked = true;
+        ++size_;
+    }
+
+    void remove(waiter* w) noexcept {
+        if (w->prev != nullptr)
+            w->prev->next = w->next;
+        else
+            head_ = w->next;
+        if (w->next != nullptr)
+            w->next->prev = w->prev;
+        else
+            tail_ = w->prev;
+        w->prev = w->next = nullptr;
+        w->linked = false;
+        --size_;
+    }
+
+    waiter* pop_front() noexcept {
+        waiter* w = head_;
+        if (w != nullptr)
+            remove(w);
+        return w;
+    }
+
+private:
+    waiter* head_ = nullptr;
+    waiter* tail_ = nullptr;
+    std::size_t size_ = 0;
+};
+
+/// A wake prepared under a lock and fired after it (step 2 above). Move-only; fires on destruction
+/// if not fired explicitly, so an early return cannot lose it.
+class pending_wake {
+public:
+    pending_wake() noexcept = default;
+    pending_wake(pending_wake&& o) noexcept : task_(o.task_) { o.task_ = nullptr; }
+    pending_wake& operator=(pending_wake&&) = delete;
+    ~pending_wake() { fire(); }
+
+    /// Under the lock: marks w's strand ready and keeps its task alive until fire().
+    void prepare(const waker& w) noexcept {
+        fire();
+        if (w.target != nullptr)
+            w.target->mark();
+        ref_inc(w.task);
+        task_ = w.task;
+    }
+    /// After the lock: queues the task.
+    void fire() noexcept {
+        if (task_ != nullptr) {
+            task_header* t = task_;
+            task_ = nullptr;
+            wake_by_val(t);
+        }
+    }
+
+private:
+    task_header* task_ = nullptr;
+};
+
+/// Several prepared wakes (notify_waiters, a channel closing); fired in FIFO order.
+class pending_wakes {
+public:
+    pending_wakes() = default;
+    pending_wakes(const pending_wakes&) = delete;
+    pending_wakes& operator=(const pending_wakes&) = delete;
+    ~pending_wakes() { fire(); }
+
+    void prepare(const waker& w) {
+        if (w.target != nullptr)
+            w.target->mark();
+        ref_inc(w.task);
+        tasks_.push_back(w.task);
+    }
+    void fire() noexcept {
+        for (task_header* t : tasks_)
+            wake_by_val(t);
+        tasks_.clear();
+    }
+
+private:
+    std::vector<task_header*> tasks_;
+};
+
+} // namespace rt::detail
