@@ -9,6 +9,7 @@
 #include "rt/task/select.hpp"
 #include "rt/task/spawn.hpp"
 #include "rt/task/task.hpp"
+#include "rt/task/task_local.hpp"
 #include "rt/task/this_task.hpp"
 #include "rt/task/yield_now.hpp"
 #include "rt/time/clock.hpp"

@@ -51,10 +51,18 @@ protected:
     ~strand_driver() = default;
 };
 
+/// A task-local binding made by task_local::scope on a strand (see rt/task/task_local.hpp).
+struct local_binding {
+    const void* key;
+    void* value;
+    local_binding* next;
+};
+
 struct strand {
     std::coroutine_handle<> leaf;
     strand* parent = nullptr;
     strand_driver* driver = nullptr;
+    local_binding* locals = nullptr; // touched only by the thread resuming the strand
     atomic<bool> ready{false};
 
     /// Resumes this strand on the calling thread with it as the current strand.
