@@ -6,6 +6,7 @@
 #include "rt/sync/notify.hpp"
 #include "rt/task/join_error.hpp"
 #include "rt/task/join_handle.hpp"
+#include "rt/task/local_set.hpp"
 #include "rt/task/select.hpp"
 #include "rt/task/spawn.hpp"
 #include "rt/task/task.hpp"

@@ -3,6 +3,7 @@
 //     auto h = rt::spawn(work());
 //     rt::expected<int, rt::join_error> r = co_await h;   // value, or cancelled / panic
 //
+// Not [[nodiscard]]: dropping a handle to detach is as common as in Tokio.
 // Awaiting gives the task's value once (it is moved out); the handle stays valid for id(),
 // is_finished() and abort(). Dropping the handle detaches the task: it keeps running. abort()
 // cancels: a suspended task's frame is destroyed by the scheduler; a running one stops at its
@@ -34,7 +35,7 @@ public:
 } // namespace detail
 
 template <class T>
-class [[nodiscard]] join_handle {
+class join_handle {
 public:
     join_handle() noexcept = default;
     explicit join_handle(detail::task_header* t) noexcept : t_(t) {}
