@@ -5,9 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 deploy/install-deps.sh
 cmake --preset release >/dev/null
-cmake --build --preset release -j2
+examples=(spawn local_set task_local auth_middleware sleepers)
+cmake --build --preset release -j2 --target "${examples[@]/#/example_}"
 bin=build/release/runtime/examples
-echo "== spawn (the chapter prints Ok(1) and Ok(5)) =="
-"$bin/example_spawn"
-echo "== 1,000,000 tasks sleeping 1 s each =="
-"$bin/example_sleepers" 1000000
+for e in "${examples[@]}"; do
+  echo "== the chapter's ${e//_/ } example =="
+  if [ "$e" = sleepers ]; then "$bin/example_$e" 1000000; else "$bin/example_$e"; fi
+done
