@@ -122,7 +122,7 @@ void runtime_impl::notify_if_work_pending() {
 }
 
 void runtime_impl::init_header(task_header* t, task_kind kind, const task_vtable* vt,
-                               const spawn_options& opts, const std::source_location& loc) {
+                               const spawn_options& opts, const rt::source_location& loc) {
     t->vtable = vt;
     t->kind = kind;
     t->sched = kind == task_kind::blocking ? static_cast<scheduler*>(&blocking)
@@ -144,7 +144,7 @@ void runtime_impl::init_header(task_header* t, task_kind kind, const task_vtable
 }
 
 task_header* spawn_async(runtime_impl& rt, std::coroutine_handle<> frame, const task_vtable* vt,
-                         const spawn_options& opts, const std::source_location& loc) {
+                         const spawn_options& opts, const rt::source_location& loc) {
     void* mem = frame_allocate(sizeof(task_header));
     auto* t = new (mem) task_header();
     t->frame = frame;
@@ -161,7 +161,7 @@ task_header* spawn_async(runtime_impl& rt, std::coroutine_handle<> frame, const 
 }
 
 void init_header(runtime_impl& rt, task_header* t, task_kind kind, const task_vtable* vt,
-                 const spawn_options& opts, const std::source_location& loc) {
+                 const spawn_options& opts, const rt::source_location& loc) {
     rt.init_header(t, kind, vt, opts, loc);
 }
 
@@ -213,7 +213,7 @@ void runtime_impl::block_on(std::coroutine_handle<> root) {
     t->frame = root;
     t->root.leaf = root;
     init_header(t, task_kind::block_on, &block_on_vtable, spawn_options{.name = "block_on"},
-                std::source_location::current());
+                rt::source_location::current());
     t->sched = &sched;
     // block_on holds the join handle's reference itself, so the header outlives the drive loop.
     ctx.runtime = this;

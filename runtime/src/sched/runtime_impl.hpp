@@ -52,7 +52,7 @@ public:
     void notify_if_work_pending();
 
     void init_header(task_header* t, task_kind kind, const task_vtable* vt,
-                     const spawn_options& opts, const std::source_location& loc);
+                     const spawn_options& opts, const rt::source_location& loc);
 
     bool shutting_down() const noexcept { return shutting_down_.load(memory_order_acquire); }
     const runtime_builder& config() const noexcept { return cfg_; }

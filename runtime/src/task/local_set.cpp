@@ -118,7 +118,7 @@ private:
 
 task_header* spawn_local_task(local_scheduler& s, std::coroutine_handle<> frame,
                               const task_vtable* vt, const spawn_options& opts,
-                              const std::source_location& loc) {
+                              const rt::source_location& loc) {
     runtime_impl& rt = current_runtime("rt::local_set::spawn_local");
     void* mem = frame_allocate(sizeof(task_header));
     auto* t = new (mem) task_header();

@@ -23,9 +23,9 @@
 
 #include "rt/detail/atomic.hpp"
 
+#include "rt/detail/source_location.hpp"
 #include <coroutine>
 #include <cstdint>
-#include <source_location>
 
 namespace rt {
 
@@ -155,7 +155,7 @@ struct task_header {
     task_id id = 0;
     task_id parent = 0;
     char* name = nullptr; // owned, nul-terminated; null when unnamed
-    std::source_location location;
+    rt::source_location location;
     task_stats stats;
     atomic<std::uint32_t> last_worker{~0u}; // written by the poller
     task_kind kind = task_kind::async;

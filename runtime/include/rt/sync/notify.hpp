@@ -15,7 +15,6 @@
 #include "rt/detail/waiter.hpp"
 
 #include <coroutine>
-#include <source_location>
 
 namespace rt {
 

@@ -20,8 +20,8 @@
 #include "rt/task/spawn.hpp"
 #include "rt/task/task.hpp"
 
+#include "rt/detail/source_location.hpp"
 #include <memory>
-#include <source_location>
 
 namespace rt {
 
@@ -56,7 +56,7 @@ private:
 
 task_header* spawn_local_task(local_scheduler& s, std::coroutine_handle<> frame,
                               const task_vtable* vt, const spawn_options& opts,
-                              const std::source_location& loc);
+                              const rt::source_location& loc);
 
 } // namespace detail
 
@@ -70,7 +70,7 @@ public:
     /// Adds `t` to the set; it runs when the set is driven.
     template <class T>
     join_handle<T> spawn_local(task<T>&& t, spawn_options opts = {},
-                               std::source_location loc = std::source_location::current()) {
+                               rt::source_location loc = rt::source_location::current()) {
         if (!t.valid())
             throw std::invalid_argument("rt::local_set::spawn_local: empty task");
         return join_handle<T>(

@@ -14,9 +14,9 @@
 #include "rt/task/join_handle.hpp"
 #include "rt/task/task.hpp"
 
+#include "rt/detail/source_location.hpp"
 #include <functional>
 #include <optional>
-#include <source_location>
 #include <string_view>
 #include <type_traits>
 
@@ -48,13 +48,13 @@ inline constexpr task_vtable async_vtable{&poll_async, &destroy_async_body, &dea
 
 /// Allocates and schedules a header for `frame` on `rt`; returns it with the join handle's ref.
 task_header* spawn_async(runtime_impl& rt, std::coroutine_handle<> frame, const task_vtable* vt,
-                         const spawn_options& opts, const std::source_location& loc);
+                         const spawn_options& opts, const rt::source_location& loc);
 
 /// Blocking-task plumbing (runtime/src/sched/blocking_pool.cpp).
 bool blocking_begin(task_header* t) noexcept;
 void blocking_finish(task_header* t) noexcept;
 void init_header(runtime_impl& rt, task_header* t, task_kind kind, const task_vtable* vt,
-                 const spawn_options& opts, const std::source_location& loc);
+                 const spawn_options& opts, const rt::source_location& loc);
 void submit_blocking(runtime_impl& rt, task_header* t);
 
 template <class F, class R>
@@ -96,7 +96,7 @@ struct blocking_task final : task_header {
 /// Spawns `t` onto the current runtime's workers and returns its handle.
 template <class T>
 join_handle<T> spawn(task<T>&& t, spawn_options opts = {},
-                     std::source_location loc = std::source_location::current()) {
+                     rt::source_location loc = rt::source_location::current()) {
     detail::runtime_impl& rt = detail::current_runtime("rt::spawn");
     if (!t.valid())
         throw std::invalid_argument("rt::spawn: empty task");
@@ -108,7 +108,7 @@ join_handle<T> spawn(task<T>&& t, spawn_options opts = {},
 /// Runs `f()` on the blocking pool; its result (or exception) is the handle's value.
 template <class F, class R = std::invoke_result_t<std::decay_t<F>&>>
 join_handle<R> spawn_blocking(F&& f, spawn_options opts = {},
-                              std::source_location loc = std::source_location::current()) {
+                              rt::source_location loc = rt::source_location::current()) {
     using cell = detail::blocking_task<std::decay_t<F>, R>;
     detail::runtime_impl& rt = detail::current_runtime("rt::spawn_blocking");
     auto* t = new cell(std::decay_t<F>(std::forward<F>(f)));
