@@ -258,6 +258,25 @@ TEST(rt_spawn, abort_of_a_running_task_takes_effect_at_its_next_await) {
     r.block_on(body());
 }
 
+rt::task<int> holds_a_counted(counted c, int v) {
+    (void)c;
+    co_return v;
+}
+
+TEST(rt_spawn, a_finished_task_releases_its_frame_while_the_handle_lives) {
+    counted::live = 0;
+    auto r = make_runtime();
+    r.block_on([]() -> rt::task<> {
+        auto h = rt::spawn(holds_a_counted(counted{}, 5));
+        while (!h.is_finished())
+            co_await rt::yield_now();
+        // Parameters and locals are gone with the frame (as Tokio drops a finished future),
+        // though the handle has not been awaited or dropped yet.
+        EXPECT_EQ(counted::live.load(), 0);
+        EXPECT_EQ(*(co_await h), 5);
+    }());
+}
+
 TEST(rt_spawn, runtime_destroyed_with_pending_tasks_destroys_their_frames) {
     counted::live = 0;
     {

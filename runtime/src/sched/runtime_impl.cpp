@@ -143,12 +143,8 @@ void runtime_impl::init_header(task_header* t, task_kind kind, const task_vtable
     tasks.insert(t);
 }
 
-task_header* spawn_async(runtime_impl& rt, std::coroutine_handle<> frame, const task_vtable* vt,
+task_header* spawn_async(runtime_impl& rt, task_header* t, const task_vtable* vt,
                          const spawn_options& opts, const rt::source_location& loc) {
-    void* mem = frame_allocate(sizeof(task_header));
-    auto* t = new (mem) task_header();
-    t->frame = frame;
-    t->root.leaf = frame;
     rt.init_header(t, task_kind::async, vt, opts, loc);
     if (rt.shutting_down()) {
         // Too late to run: cancel on the spot so the frame is not leaked.
@@ -198,8 +194,10 @@ void* block_on_result(task_header*) {
     return nullptr;
 }
 void block_on_poll(task_header*) {}
+// The caller's rt::task owns the root frame and reads its result after block_on.
+void block_on_finish_body(task_header*) {}
 constexpr task_vtable block_on_vtable{&block_on_poll, &block_on_destroy_body, &block_on_dealloc,
-                                      &block_on_result};
+                                      &block_on_result, &block_on_finish_body};
 
 } // namespace
 

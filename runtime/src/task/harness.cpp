@@ -71,6 +71,7 @@ poll_result poll_task(task_header* t) noexcept {
         t->stats.last_wake_cycles.store(end, memory_order_relaxed);
 
     if (t->frame.done()) {
+        t->vtable->finish_body(t);
         complete_task(t);
         return poll_result::complete;
     }

@@ -156,14 +156,6 @@ void destroy_async_body(task_header* t) {
     }
 }
 
-void dealloc_async(task_header* t) {
-    if (t->frame)
-        t->frame.destroy();
-    delete[] t->name;
-    t->~task_header();
-    frame_deallocate(t, sizeof(task_header));
-}
-
 void strand::resume() {
     thread_context& ctx = tls;
     strand* saved = ctx.current;

@@ -116,14 +116,9 @@ private:
     std::vector<task_header*> tasks_;
 };
 
-task_header* spawn_local_task(local_scheduler& s, std::coroutine_handle<> frame,
-                              const task_vtable* vt, const spawn_options& opts,
-                              const rt::source_location& loc) {
+task_header* spawn_local_task(local_scheduler& s, task_header* t, const task_vtable* vt,
+                              const spawn_options& opts, const rt::source_location& loc) {
     runtime_impl& rt = current_runtime("rt::local_set::spawn_local");
-    void* mem = frame_allocate(sizeof(task_header));
-    auto* t = new (mem) task_header();
-    t->frame = frame;
-    t->root.leaf = frame;
     rt.init_header(t, task_kind::local, vt, opts, loc);
     t->sched = &s;
     s.add(t);

@@ -16,12 +16,12 @@ timer_node* node_of(timer_entry* e) noexcept {
 std::uint64_t timer_driver::deadline_tick(clock::time_point t) const noexcept {
     if (t <= origin_)
         return 0;
-    // Far deadlines (time_point::max()) clamp to the largest tick instead of overflowing.
-    auto limit = std::chrono::milliseconds(timer_entry::max_tick);
-    if (t - origin_ >= limit)
+    // Far deadlines (time_point::max()) clamp to the largest tick the entry can hold. Compare in
+    // milliseconds: max_tick converted to nanoseconds would overflow.
+    auto ms = std::chrono::ceil<std::chrono::milliseconds>(t - origin_).count();
+    if (static_cast<std::uint64_t>(ms) >= timer_entry::max_tick)
         return timer_entry::max_tick;
-    return static_cast<std::uint64_t>(
-        std::chrono::ceil<std::chrono::milliseconds>(t - origin_).count());
+    return static_cast<std::uint64_t>(ms);
 }
 
 std::uint64_t timer_driver::now_tick(clock::time_point t) const noexcept {

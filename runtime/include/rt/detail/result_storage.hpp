@@ -19,6 +19,13 @@ public:
     void set_exception(std::exception_ptr e) noexcept { data_.template emplace<2>(std::move(e)); }
     /// Back to empty (the value was handed out).
     void reset() noexcept { data_.template emplace<0>(); }
+    /// Takes over what `o` holds (value or exception); `o` keeps a moved-from value.
+    void move_from(result_storage& o) {
+        if (o.data_.index() == 1)
+            set_value(std::move(std::get<1>(o.data_)));
+        else if (o.data_.index() == 2)
+            set_exception(std::get<2>(o.data_));
+    }
 
     bool has_value() const noexcept { return data_.index() == 1; }
     bool has_exception() const noexcept { return data_.index() == 2; }
@@ -43,6 +50,10 @@ public:
     void set_exception(std::exception_ptr e) noexcept {
         error_ = std::move(e);
         state_ = 2;
+    }
+    void move_from(result_storage& o) noexcept {
+        error_ = o.error_;
+        state_ = o.state_;
     }
     bool has_value() const noexcept { return state_ == 1; }
     bool has_exception() const noexcept { return state_ == 2; }

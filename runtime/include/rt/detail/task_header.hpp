@@ -104,6 +104,9 @@ struct task_vtable {
     void (*dealloc)(task_header*);
     /// The task's result storage, or nullptr when the task was cancelled.
     void* (*result)(task_header*);
+    /// The coroutine finished: keep its result and free the frame now, so its parameters and
+    /// locals (a channel sender, say) go away when the task ends, not when the handle does.
+    void (*finish_body)(task_header*);
 };
 
 /// Who to wake: a task and the strand inside it.

@@ -54,9 +54,8 @@ private:
     bool parked_ = false;
 };
 
-task_header* spawn_local_task(local_scheduler& s, std::coroutine_handle<> frame,
-                              const task_vtable* vt, const spawn_options& opts,
-                              const rt::source_location& loc);
+task_header* spawn_local_task(local_scheduler& s, task_header* t, const task_vtable* vt,
+                              const spawn_options& opts, const rt::source_location& loc);
 
 } // namespace detail
 
@@ -73,8 +72,9 @@ public:
                                rt::source_location loc = rt::source_location::current()) {
         if (!t.valid())
             throw std::invalid_argument("rt::local_set::spawn_local: empty task");
-        return join_handle<T>(
-            detail::spawn_local_task(*impl_, t.release(), &detail::async_vtable<T>, opts, loc));
+        detail::current_runtime("rt::local_set::spawn_local"); // throws before taking the frame
+        return join_handle<T>(detail::spawn_local_task(*impl_, make_cell(std::move(t)),
+                                                       &detail::async_task<T>::vtable, opts, loc));
     }
 
     /// Runs the set until every task in it has finished.
@@ -94,6 +94,13 @@ public:
     std::size_t size() const noexcept;
 
 private:
+    template <class T>
+    static detail::task_header* make_cell(task<T>&& t) {
+        auto* cell = detail::async_task<T>::make(t.handle());
+        t.release();
+        return cell;
+    }
+
     template <class T>
     static task<T> run_until_impl(detail::local_scheduler* s, join_handle<T> h) {
         co_await detail::local_drive(*s, h.header());

@@ -31,23 +31,48 @@ namespace detail {
 
 void poll_async(task_header* t);
 void destroy_async_body(task_header* t);
-void dealloc_async(task_header* t);
 
+/// A spawned coroutine task: the header plus where its result waits for the join handle once the
+/// frame is gone.
 template <class T>
-void* async_result(task_header* t) {
-    if (!t->frame)
-        return nullptr;
-    return &std::coroutine_handle<task_promise<T>>::from_address(t->frame.address())
-                .promise()
-                .result();
-}
+struct async_task final : task_header {
+    result_storage<T> result;
+    bool finished = false; // ran to the end (result holds a value or exception), not cancelled
 
-template <class T>
-inline constexpr task_vtable async_vtable{&poll_async, &destroy_async_body, &dealloc_async,
-                                          &async_result<T>};
+    static void finish_body(task_header* h) {
+        auto* self = static_cast<async_task*>(h);
+        auto frame = std::coroutine_handle<task_promise<T>>::from_address(h->frame.address());
+        self->result.move_from(frame.promise().result());
+        self->finished = true;
+        h->frame = {};
+        frame.destroy();
+    }
+    static void dealloc(task_header* h) {
+        auto* self = static_cast<async_task*>(h);
+        if (h->frame)
+            h->frame.destroy();
+        delete[] h->name;
+        self->~async_task();
+        frame_deallocate(self, sizeof(async_task));
+    }
+    static void* get_result(task_header* h) {
+        auto* self = static_cast<async_task*>(h);
+        return self->finished ? &self->result : nullptr;
+    }
+    static constexpr task_vtable vtable{&poll_async, &destroy_async_body, &dealloc, &get_result,
+                                        &finish_body};
 
-/// Allocates and schedules a header for `frame` on `rt`; returns it with the join handle's ref.
-task_header* spawn_async(runtime_impl& rt, std::coroutine_handle<> frame, const task_vtable* vt,
+    /// A header for `frame`, which it now owns.
+    static async_task* make(std::coroutine_handle<> frame) {
+        auto* t = new (frame_allocate(sizeof(async_task))) async_task();
+        t->frame = frame;
+        t->root.leaf = frame;
+        return t;
+    }
+};
+
+/// Registers and schedules a new async task on `rt`; returns it with the join handle's ref.
+task_header* spawn_async(runtime_impl& rt, task_header* t, const task_vtable* vt,
                          const spawn_options& opts, const rt::source_location& loc);
 
 /// Blocking-task plumbing (runtime/src/sched/blocking_pool.cpp).
@@ -88,7 +113,7 @@ struct blocking_task final : task_header {
         auto* self = static_cast<blocking_task*>(h);
         return self->ran ? &self->result : nullptr;
     }
-    static constexpr task_vtable vtable{&poll, &destroy_body, &dealloc, &get_result};
+    static constexpr task_vtable vtable{&poll, &destroy_body, &dealloc, &get_result, nullptr};
 };
 
 } // namespace detail
@@ -100,8 +125,9 @@ join_handle<T> spawn(task<T>&& t, spawn_options opts = {},
     detail::runtime_impl& rt = detail::current_runtime("rt::spawn");
     if (!t.valid())
         throw std::invalid_argument("rt::spawn: empty task");
-    detail::task_header* h =
-        detail::spawn_async(rt, t.release(), &detail::async_vtable<T>, opts, loc);
+    auto* cell = detail::async_task<T>::make(t.handle());
+    t.release();
+    detail::task_header* h = detail::spawn_async(rt, cell, &cell->vtable, opts, loc);
     return join_handle<T>(h);
 }
 
