@@ -1,6 +1,7 @@
 // Everything rt offers, in one include.
 #pragma once
 
+#include "rt/chan/mpmc.hpp"
 #include "rt/expected.hpp"
 #include "rt/sched/runtime.hpp"
 #include "rt/sync/notify.hpp"
