@@ -7,7 +7,7 @@
 //   1. `shutting_down` is set: wakes stop queueing tasks, new spawns are cancelled on the spot.
 //   2. workers are unparked and joined, then the reactor: nothing polls or fires any more.
 //   3. the blocking pool drops queued calls (cancelled) and waits for running ones.
-//   4. tasks left in queues lose their queue references.
+//   4. tasks left in queues are taken out; their queue references are dropped after step 5.
 //   5. every unfinished task is cancelled on this thread: its frame is destroyed, which runs the
 //      awaiters' destructors (they unregister from the still-alive timer driver), and its joiner,
 //      if any, sees is_cancelled().
