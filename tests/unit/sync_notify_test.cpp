@@ -110,26 +110,33 @@ TEST(sync_notify, select_losing_a_notified_branch_keeps_the_permit) {
 }
 
 TEST(sync_notify, many_notifiers_and_waiters_balance_exactly) {
-    auto r = make_runtime();
+    // Exactness needs every waiter registered before the notifications start (a permit holds at
+    // most one). One worker runs the test body and the waiters from a FIFO queue, so one yield
+    // lets each waiter reach its wait; the notifications then come from ten blocking threads at
+    // once.
+    auto r = rt::runtime::builder().worker_threads(1).build();
     r.block_on([]() -> rt::task<> {
-        rt::notify n;
-        std::atomic<int> woken{0};
-        constexpr int waiters = 500;
-        std::vector<rt::join_handle<void>> hs;
-        for (int i = 0; i < waiters; ++i)
-            hs.push_back(rt::spawn(wait_and_count(&n, &woken)));
-        std::vector<rt::join_handle<void>> notifiers;
-        for (int i = 0; i < waiters; ++i) {
-            notifiers.push_back(rt::spawn([](rt::notify* p) -> rt::task<> {
-                co_await rt::yield_now();
-                p->notify_one();
-            }(&n)));
-        }
-        for (auto& h : notifiers)
-            co_await h;
-        for (auto& h : hs)
-            co_await h;
-        EXPECT_EQ(woken.load(), waiters);
+        co_await rt::spawn([]() -> rt::task<> {
+            rt::notify n;
+            std::atomic<int> woken{0};
+            constexpr int waiters = 500;
+            std::vector<rt::join_handle<void>> hs;
+            for (int i = 0; i < waiters; ++i)
+                hs.push_back(rt::spawn(wait_and_count(&n, &woken)));
+            co_await rt::yield_now();
+            std::vector<rt::join_handle<void>> notifiers;
+            for (int t = 0; t < 10; ++t) {
+                notifiers.push_back(rt::spawn_blocking([&n] {
+                    for (int i = 0; i < waiters / 10; ++i)
+                        n.notify_one();
+                }));
+            }
+            for (auto& h : notifiers)
+                co_await h;
+            for (auto& h : hs)
+                co_await h;
+            EXPECT_EQ(woken.load(), waiters);
+        }());
     }());
 }
 
