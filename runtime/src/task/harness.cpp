@@ -59,7 +59,7 @@ poll_result poll_task(task_header* t) noexcept {
     std::uint64_t woke = t->stats.last_wake_cycles.load(memory_order_relaxed);
     if (woke != 0 && start > woke)
         bump(t->stats.scheduled_cycles, start - woke);
-    if (t->root.take_ready())
+    if (t->root.driver != nullptr || t->root.take_ready())
         t->root.resume();
     std::uint64_t end = cycle_now();
     ctx.last_poll_cycles = end - start;

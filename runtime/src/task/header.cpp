@@ -76,9 +76,11 @@ void wake_by_ref(task_header* t) noexcept {
 }
 
 void wake(const waker& w) noexcept {
+    task_header* t = w.task; // read before the mark: after it, the awaiter holding `w` may be gone
+    ref_inc(t);
     if (w.target != nullptr)
         w.target->mark();
-    wake_by_ref(w.task);
+    wake_by_val(t);
 }
 
 void request_abort(task_header* t) noexcept {

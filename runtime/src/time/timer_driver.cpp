@@ -71,10 +71,12 @@ void timer_driver::fire_expired(clock::time_point now, std::vector<task_header*>
     std::lock_guard lock(mu_);
     wheel_.advance(tick, [&out](timer_entry* e) {
         timer_node* n = node_of(e);
-        if (n->w.target != nullptr)
-            n->w.target->mark();
-        ref_inc(n->w.task);
-        out.push_back(n->w.task);
+        task_header* t = n->w.task;
+        strand* target = n->w.target;
+        out.push_back(t);
+        ref_inc(t);
+        if (target != nullptr)
+            target->mark();
     });
 }
 

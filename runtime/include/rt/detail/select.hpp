@@ -85,7 +85,8 @@ public:
 private:
     void drive() override {
         for (std::size_t i = 0; i < n && winner_ == none; ++i) {
-            if (handle(i) && !handle(i).done() && strands_[i].take_ready()) {
+            if (handle(i) && !handle(i).done() &&
+                (strands_[i].driver != nullptr || strands_[i].take_ready())) {
                 strands_[i].resume();
                 if (handle(i).done())
                     winner_ = i;

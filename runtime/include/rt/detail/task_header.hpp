@@ -67,11 +67,12 @@ struct strand {
 
     /// Resumes this strand on the calling thread with it as the current strand.
     void resume();
-    /// Marks this strand and its ancestors ready. Only while the strand is known to be alive.
-    void mark() noexcept {
-        for (strand* s = this; s != nullptr; s = s->parent)
-            s->ready.store(true, memory_order_release);
-    }
+    /// Marks this strand ready, and touches nothing else: once the store is visible the task may
+    /// resume the strand and reuse its memory (and its parents'), so a walk up the chain after it
+    /// could write into a reused frame or leave a stale mark that resumes the wrong awaiter.
+    /// Ancestors need no mark: a strand with a driver (a pending select) is driven on every poll
+    /// that reaches it. Only while the strand is known to be alive.
+    void mark() noexcept { ready.store(true, memory_order_release); }
     /// Consumes a mark; true if there was one. Without a driver only the one suspended awaiter
     /// can mark the strand, so a load and a store suffice; a select's branches mark concurrently
     /// and need the exchange, or a mark landing between the two would be lost.

@@ -90,10 +90,13 @@ public:
     /// Under the lock: marks w's strand ready and keeps its task alive until fire().
     void prepare(const waker& w) noexcept {
         fire();
-        if (w.target != nullptr)
-            w.target->mark();
-        ref_inc(w.task);
-        task_ = w.task;
+        // Everything is read from `w` before the mark: after it, the awaiter may be gone.
+        task_header* t = w.task;
+        strand* target = w.target;
+        ref_inc(t);
+        task_ = t;
+        if (target != nullptr)
+            target->mark();
     }
     /// After the lock: queues the task.
     void fire() noexcept {
@@ -117,10 +120,12 @@ public:
     ~pending_wakes() { fire(); }
 
     void prepare(const waker& w) {
-        if (w.target != nullptr)
-            w.target->mark();
-        ref_inc(w.task);
-        tasks_.push_back(w.task);
+        task_header* t = w.task;
+        strand* target = w.target;
+        tasks_.push_back(t);
+        ref_inc(t);
+        if (target != nullptr)
+            target->mark();
     }
     void fire() noexcept {
         for (task_header* t : tasks_)
