@@ -1,10 +1,19 @@
 // Everything rt offers, in one include.
 #pragma once
 
+#include "rt/chan/broadcast.hpp"
 #include "rt/chan/mpmc.hpp"
+#include "rt/chan/mpsc.hpp"
+#include "rt/chan/oneshot.hpp"
+#include "rt/chan/watch.hpp"
 #include "rt/expected.hpp"
 #include "rt/sched/runtime.hpp"
+#include "rt/sync/barrier.hpp"
+#include "rt/sync/mutex.hpp"
 #include "rt/sync/notify.hpp"
+#include "rt/sync/once_cell.hpp"
+#include "rt/sync/rw_lock.hpp"
+#include "rt/sync/semaphore.hpp"
 #include "rt/task/join_error.hpp"
 #include "rt/task/join_handle.hpp"
 #include "rt/task/local_set.hpp"
