@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""Prints the rt-vs-Boost.Asio table from the JSON lines of the benchmark programs.
+"""Prints the rt-vs-baseline table from the JSON lines of the benchmark programs.
 
 Usage: report.py RESULTS.jsonl [--markdown]
 
-Each line is one program's output, {"bench": ..., "impl": "rt"|"asio", <metric>: number, ...},
-or {"bench": ..., "impl": ..., "error": "..."} when the program failed. The table has one row per
-metric: benchmark | metric | rt | asio | rt/asio | better | verdict, where "better" says whether
-a higher or a lower value is better and the verdict names the faster/leaner side (within 5%: "~").
-When a program ran several times (run.sh --repeat), each metric is the median of its runs.
+Each line is one program's output, {"bench": ..., "impl": "rt"|"asio"|"threads", <metric>: number,
+...}, or {"bench": ..., "impl": ..., "error": "..."} when the program failed. The runtime-core
+programs compare rt with Boost.Asio ("asio"), the channel and lock programs with plain threads
+("threads"). The table has one row per metric: benchmark | metric | rt | baseline | rt/base |
+better | verdict, where the benchmark label names the baseline, "better" says whether a higher or
+a lower value is better and the verdict names the faster/leaner side (within 5%: "~"). When a
+program ran several times (run.sh --repeat), each metric is the median of its runs.
 Exit status 1 when some program failed or a result is missing.
 """
 
@@ -50,10 +52,34 @@ METRICS = {
         ("peak_rss_mb", "MiB", "lower"),
     ],
 }
+# Benchmarks named by shape (mpsc_4to1, mpmc_4to4): metrics by name prefix.
+CHANNEL_METRICS = [
+    ("msgs_per_s", "/s", "higher"),
+    ("wall_s", "s", "lower"),
+    ("cpu_s", "s", "lower"),
+    ("peak_rss_mb", "MiB", "lower"),
+]
+PREFIX_METRICS = {"mpsc_": CHANNEL_METRICS, "mpmc_": CHANNEL_METRICS}
+METRICS["mutex"] = [
+    ("locks_per_s", "/s", "higher"),
+    ("wall_s", "s", "lower"),
+    ("cpu_s", "s", "lower"),
+    ("peak_rss_mb", "MiB", "lower"),
+]
 # Keys that describe the configuration rather than measure it.
-PARAMS = ["n", "batch", "tasks", "k", "m", "depth", "threads"]
-IMPLS = ["rt", "asio"]
+PARAMS = ["n", "batch", "tasks", "k", "m", "depth", "producers", "consumers", "capacity",
+          "threads"]
+# The implementation each benchmark is compared with (asio for the runtime core).
+ASIO_BENCHES = {"sleepers", "spawn", "yield", "pingpong"}
 TOLERANCE = 0.05
+
+
+def baseline_of(bench, impls_seen):
+    """The baseline implementation of a benchmark: what its lines say, else its family's."""
+    others = [i for i in impls_seen if i != "rt"]
+    if others:
+        return others[0]
+    return "asio" if bench in ASIO_BENCHES else "threads"
 
 
 def fmt(value, unit):
@@ -74,6 +100,9 @@ def fmt(value, unit):
 def metrics_of(bench, runs):
     if bench in METRICS:
         return METRICS[bench]
+    for prefix, metrics in PREFIX_METRICS.items():
+        if bench.startswith(prefix):
+            return metrics
     keys = []
     for run in runs.values():
         for key, value in run.items():
@@ -94,15 +123,15 @@ def median_record(recs):
     return out
 
 
-def verdict(rt, asio, better):
-    if rt is None or asio is None or rt <= 0 or asio <= 0:
+def verdict(rt, base, better, base_name):
+    if rt is None or base is None or rt <= 0 or base <= 0:
         return ""
-    gain = rt / asio if better == "higher" else asio / rt
+    gain = rt / base if better == "higher" else base / rt
     if abs(gain - 1) <= TOLERANCE:
         return "~"
     if gain > 1:
         return f"rt {gain:.2f}x better"
-    return f"asio {1 / gain:.2f}x better"
+    return f"{base_name} {1 / gain:.2f}x better"
 
 
 def main(argv):
@@ -128,12 +157,13 @@ def main(argv):
                 order.append(bench)
             results[bench].setdefault(impl, []).append(rec)
 
-    header = ["benchmark", "metric", "rt", "asio", "rt/asio", "better", "verdict"]
+    header = ["benchmark", "metric", "rt", "baseline", "rt/base", "better", "verdict"]
     rows = []
     problems = []
     for bench in order:
         runs = {}
-        for impl in IMPLS:
+        base_name = baseline_of(bench, results[bench].keys())
+        for impl in ["rt", base_name]:
             recs = results[bench].get(impl, [])
             if not recs:
                 problems.append(f"{bench}/{impl}: no result")
@@ -154,16 +184,16 @@ def main(argv):
         repeats = max((r.get("_runs", 1) for r in ok.values()), default=1)
         if repeats > 1:
             params["runs"] = repeats
-        label = bench + (" (" + " ".join(f"{p}={v}" for p, v in params.items()) + ")"
-                         if params else "")
+        label = bench + " vs " + base_name + (
+            " (" + " ".join(f"{p}={v}" for p, v in params.items()) + ")" if params else "")
         for key, unit, better in metrics_of(bench, ok):
             rt = ok.get("rt", {}).get(key)
-            asio = ok.get("asio", {}).get(key)
-            if rt is None and asio is None:
+            base = ok.get(base_name, {}).get(key)
+            if rt is None and base is None:
                 continue
-            ratio = f"{rt / asio:.3f}" if rt is not None and asio else "-"
-            rows.append([label, key, fmt(rt, unit), fmt(asio, unit), ratio, better,
-                         verdict(rt, asio, better)])
+            ratio = f"{rt / base:.3f}" if rt is not None and base else "-"
+            rows.append([label, key, fmt(rt, unit), fmt(base, unit), ratio, better,
+                         verdict(rt, base, better, base_name)])
             label = ""
 
     if markdown:
@@ -182,7 +212,7 @@ def main(argv):
         for row in rows:
             print(line(row))
     print()
-    print("rt/asio: ratio of the raw values; 'better' says which direction wins for that metric.")
+    print("rt/base: ratio of the raw values; 'better' says which direction wins for that metric.")
     print("peak_rss_mb is per program (each benchmark is its own process per implementation).")
     for p in problems:
         print(f"PROBLEM: {p}")

@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# Runs the runtime-core benchmarks, rt against Boost.Asio C++20 coroutines, and prints one table.
+# Runs the benchmarks, rt against a baseline, and prints one table. The runtime-core programs
+# (sleepers, spawn, yield, pingpong) compare with Boost.Asio C++20 coroutines; the channel and lock
+# programs (mpsc_1to1, mpsc_4to1, mpmc_4to4, mutex) compare with plain std::thread code using
+# std::mutex / std::condition_variable.
 #
-#   tests/bench/run.sh [--quick] [--only NAME[,NAME...]] [--impl rt|asio|both] [--threads N]
+#   tests/bench/run.sh [--quick] [--only NAME[,NAME...]] [--impl rt|base|both] [--threads N]
 #                      [--repeat R] [--no-build] [--build-dir DIR] [--out FILE] [--markdown]
 #
 # Without --build-dir, builds the "bench" preset (configuring it when build/bench does not exist
 # yet); --build-dir names an already configured tree (or the folder holding the bench_* programs).
-# Each program runs for rt and then for asio, one at a time (never concurrently: they would steal
-# each other's cores), each under `timeout` and its own watchdog. Every program prints one JSON
-# line; the lines go to FILE (default <build dir>/results-<time>.jsonl) and tests/bench/report.py
-# turns them into the table (the median when --repeat R runs each pair R times, rt and asio
-# alternating). --quick uses small sizes for a smoke run (seconds). Programs: sleepers, spawn,
-# yield, pingpong. Exit status 1 when a program failed or could not be built.
+# Each program runs for rt and then for its baseline, one at a time (never concurrently: they
+# would steal each other's cores), each under `timeout` and its own watchdog. Every program prints
+# one JSON line; the lines go to FILE (default <build dir>/results-<time>.jsonl) and
+# tests/bench/report.py turns them into the table (the median when --repeat R runs each pair R
+# times, rt and baseline alternating). --quick uses small sizes for a smoke run (seconds).
+# --impl base (or asio, or threads) runs only the baselines. A program that is not built is
+# reported as such. Exit status 1 when a program failed or could not be built.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -25,16 +29,31 @@ build=1
 repeat=1
 out=""
 report_args=()
-all_programs="sleepers spawn yield pingpong"
+all_programs="sleepers spawn yield pingpong mpsc_1to1 mpsc_4to1 mpmc_4to4 mutex"
 
-usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+
+# The executable a benchmark name runs (bench_<prog>_<impl>), and the baseline it is compared with.
+prog_of() {
+    case "$1" in
+        mpsc_*) echo mpsc ;;
+        mpmc_*) echo mpmc ;;
+        *) echo "$1" ;;
+    esac
+}
+baseline_of() {
+    case "$1" in
+        sleepers | spawn | yield | pingpong) echo asio ;;
+        *) echo threads ;;
+    esac
+}
 
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --quick) quick=1 ;;
         --only) only="${2:?--only needs a name}"; shift ;;
         --only=*) only="${1#*=}" ;;
-        --impl) impls="${2:?--impl needs rt, asio or both}"; shift ;;
+        --impl) impls="${2:?--impl needs rt, base or both}"; shift ;;
         --impl=*) impls="${1#*=}" ;;
         --threads) threads="${2:?--threads needs a number}"; shift ;;
         --threads=*) threads="${1#*=}" ;;
@@ -51,17 +70,22 @@ while [[ $# -gt 0 ]]; do
     esac
     shift
 done
-[[ "$impls" == both ]] && impls="rt asio"
+case "$impls" in
+    both | "rt asio") impls="rt base" ;;
+    asio | threads) impls="base" ;;
+esac
 if ! [[ "$repeat" =~ ^[1-9][0-9]*$ ]]; then
     echo "run.sh: --repeat takes a positive count" >&2
     exit 2
 fi
 for impl in $impls; do
-    if [[ "$impl" != rt && "$impl" != asio ]]; then
-        echo "run.sh: --impl takes rt, asio or both" >&2
+    if [[ "$impl" != rt && "$impl" != base ]]; then
+        echo "run.sh: --impl takes rt, base (asio, threads) or both" >&2
         exit 2
     fi
 done
+# The implementation a run of program $1 uses for the impl slot $2 (rt or base).
+impl_for() { if [[ "$2" == rt ]]; then echo rt; else baseline_of "$1"; fi; }
 
 programs=""
 if [[ -n "$only" ]]; then
@@ -82,6 +106,10 @@ args_for() {
             spawn) echo "--n 20000 --batch 1000" ;;
             yield) echo "--tasks 100 --k 200" ;;
             pingpong) echo "--m 20000 --depth 100" ;;
+            mpsc_1to1) echo "--n 200000 --producers 1 --capacity 1024" ;;
+            mpsc_4to1) echo "--n 200000 --producers 4 --capacity 1024" ;;
+            mpmc_4to4) echo "--n 200000 --producers 4 --consumers 4 --capacity 1024" ;;
+            mutex) echo "--tasks 4 --n 20000" ;;
         esac
     else
         case "$1" in
@@ -89,6 +117,10 @@ args_for() {
             spawn) echo "--n 1000000 --batch 1000" ;;
             yield) echo "--tasks 1000 --k 10000" ;;
             pingpong) echo "--m 1000000 --depth 1000" ;;
+            mpsc_1to1) echo "--n 10000000 --producers 1 --capacity 1024" ;;
+            mpsc_4to1) echo "--n 10000000 --producers 4 --capacity 1024" ;;
+            mpmc_4to4) echo "--n 10000000 --producers 4 --consumers 4 --capacity 1024" ;;
+            mutex) echo "--tasks 4 --n 1000000" ;;
         esac
     fi
 }
@@ -98,22 +130,42 @@ failed=0
 declare -A unbuilt=()
 if [[ $build == 1 ]]; then
     targets=()
-    for p in $programs; do for impl in $impls; do targets+=("bench_${p}_${impl}"); done; done
+    for p in $programs; do
+        for impl in $impls; do
+            t="bench_$(prog_of "$p")_$(impl_for "$p" "$impl")"
+            [[ " ${targets[*]} " == *" $t "* ]] || targets+=("$t")
+        done
+    done
     cd "$repo"
     if [[ -z "$build_dir" ]]; then
         build_dir="$repo/build/bench"
         if [[ ! -f "$build_dir/CMakeCache.txt" ]]; then
             echo "== configuring: cmake --preset bench" >&2
             cmake --preset bench >&2
+        else
+            cmake --preset bench >/dev/null # picks up programs added since
         fi
         build_cmd=(cmake --build --preset bench -j2)
     else
-        build_cmd=(cmake --build "$build_dir" -j2) # an already configured tree
+        cmake "$build_dir" >/dev/null # an already configured tree; refresh its program list
+        build_cmd=(cmake --build "$build_dir" -j2)
     fi
+    # Targets the tree does not define (excluded by CMakeLists) are reported, not built: ninja
+    # would refuse the whole command line for one unknown target.
+    known=()
+    for t in "${targets[@]}"; do
+        if ninja -C "$build_dir" -t query "$t" >/dev/null 2>&1; then
+            known+=("$t")
+        else
+            unbuilt[$t]=1
+            echo "== $t: not defined in $build_dir (excluded by tests/bench/CMakeLists.txt)" >&2
+        fi
+    done
+    targets=("${known[@]}")
     echo "== building: ${targets[*]}" >&2
     # Keep going past failures (the runtime may not build while the asio programs do); a target
     # that is still out of date afterwards did not build and is reported rather than run stale.
-    if ! "${build_cmd[@]}" --target "${targets[@]}" -- -k 0 >&2; then
+    if [[ ${#targets[@]} -gt 0 ]] && ! "${build_cmd[@]}" --target "${targets[@]}" -- -k 0 >&2; then
         echo "== build failed for some targets; running what is up to date" >&2
         for t in "${targets[@]}"; do
             if ! ninja -C "$build_dir" -n "$t" 2>/dev/null | grep -q "no work to do"; then
@@ -141,13 +193,15 @@ trap 'rm -rf "$tmp"' EXIT
 # Runs one program once and appends its JSON line (or an error line) to $out.
 run_one() {
     local p=$1 impl=$2 round=$3
-    local exe="$build_dir/tests/bench/bench_${p}_${impl}"
-    [[ -x "$exe" ]] || exe="$build_dir/bench_${p}_${impl}" # --build-dir naming the folder itself
+    local target
+    target="bench_$(prog_of "$p")_${impl}"
+    local exe="$build_dir/tests/bench/$target"
+    [[ -x "$exe" ]] || exe="$build_dir/$target" # --build-dir naming the folder itself
     local args
     read -r -a args <<<"$(args_for "$p")"
     [[ -n "$threads" ]] && args+=(--threads "$threads")
     args+=(--timeout "$limit")
-    if [[ -n "${unbuilt[bench_${p}_${impl}]:-}" || ! -x "$exe" ]]; then
+    if [[ -n "${unbuilt[$target]:-}" || ! -x "$exe" ]]; then
         echo "{\"bench\":\"$p\",\"impl\":\"$impl\",\"error\":\"not built\"}" >>"$out"
         echo "== $p/$impl: not built" >&2
         failed=1
@@ -173,7 +227,7 @@ run_one() {
 
 for p in $programs; do
     for ((round = 1; round <= repeat; round++)); do
-        for impl in $impls; do run_one "$p" "$impl" "$round"; done
+        for impl in $impls; do run_one "$p" "$(impl_for "$p" "$impl")" "$round"; done
     done
 done
 
