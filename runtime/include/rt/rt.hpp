@@ -3,6 +3,8 @@
 
 #include "rt/chan/mpmc.hpp"
 #include "rt/expected.hpp"
+#include "rt/io/backend.hpp"
+#include "rt/io/io_result.hpp"
 #include "rt/sched/runtime.hpp"
 #include "rt/sync/notify.hpp"
 #include "rt/task/join_error.hpp"
