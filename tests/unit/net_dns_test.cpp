@@ -28,7 +28,8 @@ TEST_P(net_dns, a_connect_by_name_reaches_a_local_listener) {
         auto port = l->local_addr()->port();
         auto accepting = l->accept();
         auto acc = rt::spawn(std::move(accepting));
-        auto s = co_await rt::net::tcp_stream::connect("localhost:" + std::to_string(port));
+        std::string name = "localhost:" + std::to_string(port);
+        auto s = co_await rt::net::tcp_stream::connect(name);
         EXPECT_TRUE(s) << s.error().message();
         auto c = co_await acc;
         EXPECT_TRUE(c && *c);

@@ -85,7 +85,8 @@ TEST_P(net_tcp, accept_reports_the_peer_address) {
         auto port = l->local_addr()->port();
         auto accepting = l->accept();
         auto h = rt::spawn(std::move(accepting));
-        auto s = co_await rt::net::tcp_stream::connect("127.0.0.1:" + std::to_string(port));
+        std::string target = "127.0.0.1:" + std::to_string(port);
+        auto s = co_await rt::net::tcp_stream::connect(target);
         EXPECT_TRUE(s);
         auto c = co_await h;
         EXPECT_TRUE(c && *c);
@@ -146,7 +147,8 @@ TEST_P(net_tcp, half_close_delivers_eof_and_keeps_the_other_direction) {
                 got += text(std::span(buf.data(), *n));
             }
             EXPECT_EQ(got, "abcdef");
-            EXPECT_TRUE(co_await s.write_all("got " + std::to_string(got.size())));
+            std::string reply = "got " + std::to_string(got.size());
+            EXPECT_TRUE(co_await s.write_all(reply));
         }(&*l));
         auto s = co_await rt::net::tcp_stream::connect(addr);
         EXPECT_TRUE(co_await s->write_all("abc"));

@@ -40,6 +40,10 @@ struct io_registration {
     std::uint64_t tick = 0;
     waiter_queue waiters[2];
     io_registration* retired_next = nullptr; // the backend's list of removed registrations
+    // Set (release) before the backend hands the pointer to the kernel and read (acquire) by the
+    // reactor before it touches the registration: the kernel orders the two, but sanitizers
+    // cannot see through it.
+    atomic<bool> published{false};
 
     /// Reactor thread: records `bits` and prepares the wakes of every waiter they satisfy.
     void set_ready(std::uint32_t bits, std::vector<task_header*>& woken);

@@ -52,6 +52,7 @@ public:
         epoll_event ev{};
         ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
         ev.data.ptr = r;
+        r->published.store(true, memory_order_release);
         if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
             int e = errno;
             delete r;
@@ -79,6 +80,7 @@ public:
                 [[maybe_unused]] ssize_t x = ::read(event_fd_, &v, sizeof v);
                 continue;
             }
+            [[maybe_unused]] bool seen = r->published.load(memory_order_acquire);
             r->set_ready(to_bits(events[i].events), woken);
         }
     }
