@@ -107,23 +107,23 @@ rt::task<bool> one_client(rt::net::socket_address addr, int id) {
     co_return text(back) == msg;
 }
 
-constexpr int n = 1000;
+constexpr int thousand = 1000;
 
 TEST_P(net_tcp, a_thousand_concurrent_connections_all_echo) {
     auto r = make_runtime();
     r.block_on([]() -> rt::task<> {
         auto l = rt::net::tcp_listener::bind("127.0.0.1:0");
         auto addr = *l->local_addr();
-        auto server = rt::spawn(serve(&*l, n));
+        auto server = rt::spawn(serve(&*l, thousand));
         std::vector<rt::join_handle<bool>> clients;
-        for (int i = 0; i < n; ++i)
+        for (int i = 0; i < thousand; ++i)
             clients.push_back(rt::spawn(one_client(addr, i)));
         int ok = 0;
         for (auto& c : clients) {
             auto v = co_await c;
             ok += (v && *v) ? 1 : 0;
         }
-        EXPECT_EQ(ok, n);
+        EXPECT_EQ(ok, thousand);
         co_await server;
     }());
 }
@@ -229,7 +229,7 @@ TEST_P(net_tcp, a_timed_out_read_loses_no_data) {
 
 // Many short timeouts race the writer: whichever wins, a dropped read must have consumed nothing,
 // so the reader sees every byte exactly once, in order.
-constexpr int total = 2000;
+constexpr int racing_bytes = 2000;
 
 TEST_P(net_tcp, reads_raced_by_timeouts_see_every_byte_once) {
     auto r = make_runtime();
@@ -241,7 +241,7 @@ TEST_P(net_tcp, reads_raced_by_timeouts_see_every_byte_once) {
         auto client = co_await rt::net::tcp_stream::connect(addr);
         auto server = co_await acc;
         auto writer = rt::spawn([](rt::net::tcp_stream s) -> rt::task<> {
-            for (int i = 0; i < total; ++i) {
+            for (int i = 0; i < racing_bytes; ++i) {
                 std::byte b{static_cast<unsigned char>(i % 251)};
                 EXPECT_TRUE(co_await s.write_all(std::span<const std::byte>(&b, 1)));
                 if (i % 7 == 0)
@@ -250,7 +250,7 @@ TEST_P(net_tcp, reads_raced_by_timeouts_see_every_byte_once) {
         }(std::move((*server)->first)));
         int received = 0, timeouts = 0;
         std::array<std::byte, 3> buf;
-        while (received < total) {
+        while (received < racing_bytes) {
             auto rd = client->read(buf);
             auto res = co_await rt::timeout(1ms, std::move(rd));
             if (!res) {
@@ -262,13 +262,13 @@ TEST_P(net_tcp, reads_raced_by_timeouts_see_every_byte_once) {
             for (std::size_t i = 0; i < **res; ++i, ++received)
                 EXPECT_EQ(buf[i], std::byte{static_cast<unsigned char>(received % 251)});
         }
-        EXPECT_EQ(received, total);
+        EXPECT_EQ(received, racing_bytes);
         EXPECT_GT(timeouts, 0);
         co_await writer;
     }());
 }
 
-constexpr std::size_t size = 64u << 20;
+constexpr std::size_t big_size = 64u << 20;
 
 TEST_P(net_tcp, a_64_mib_transfer_survives_partial_writes) {
     auto r = make_runtime();
@@ -281,13 +281,13 @@ TEST_P(net_tcp, a_64_mib_transfer_survives_partial_writes) {
         auto server = co_await acc;
         // Writer: single write() calls of up to 4 MiB, so the socket buffer forces short ones.
         auto writer = rt::spawn([](rt::net::tcp_stream s) -> rt::task<int> {
-            std::vector<std::byte> data(size);
-            for (std::size_t i = 0; i < size; ++i)
+            std::vector<std::byte> data(big_size);
+            for (std::size_t i = 0; i < big_size; ++i)
                 data[i] = std::byte{static_cast<unsigned char>((i * 131) >> 3)};
             std::size_t off = 0;
             int partial = 0;
-            while (off < size) {
-                std::size_t want = std::min<std::size_t>(4u << 20, size - off);
+            while (off < big_size) {
+                std::size_t want = std::min<std::size_t>(4u << 20, big_size - off);
                 auto n = co_await s.write(std::span<const std::byte>(data.data() + off, want));
                 EXPECT_TRUE(n);
                 if (!n)
@@ -300,7 +300,7 @@ TEST_P(net_tcp, a_64_mib_transfer_survives_partial_writes) {
         std::vector<std::byte> chunk(1u << 20);
         std::size_t got = 0;
         bool same = true;
-        while (got < size) {
+        while (got < big_size) {
             auto rr = co_await client->read_exact(chunk);
             EXPECT_TRUE(rr);
             if (!rr)
@@ -311,7 +311,7 @@ TEST_P(net_tcp, a_64_mib_transfer_survives_partial_writes) {
             got += chunk.size();
         }
         EXPECT_TRUE(same);
-        EXPECT_EQ(got, size);
+        EXPECT_EQ(got, big_size);
         auto partial = co_await writer;
         EXPECT_GT(*partial, 0);
         std::array<std::byte, 1> one;

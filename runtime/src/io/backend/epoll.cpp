@@ -63,9 +63,17 @@ public:
 
     void remove(io_registration* r) noexcept override {
         epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, r->fd, nullptr);
-        std::lock_guard lock(retired_mu_);
-        r->retired_next = retired_;
-        retired_ = r;
+        bool many;
+        {
+            std::lock_guard lock(retired_mu_);
+            r->retired_next = retired_;
+            retired_ = r;
+            many = ++retired_count_ == retire_batch;
+        }
+        // An idle reactor would hold removed registrations until its next event: with many
+        // waiting, wake it to free them.
+        if (many)
+            unpark();
     }
 
     void wait(const timespec* timeout, std::vector<task_header*>& woken) override {
@@ -113,6 +121,7 @@ private:
             std::lock_guard lock(retired_mu_);
             list = retired_;
             retired_ = nullptr;
+            retired_count_ = 0;
         }
         while (list != nullptr) {
             io_registration* next = list->retired_next;
@@ -125,6 +134,8 @@ private:
     int event_fd_ = -1;
     mutex retired_mu_;
     io_registration* retired_ = nullptr;
+    std::size_t retired_count_ = 0;
+    static constexpr std::size_t retire_batch = 256;
 };
 
 } // namespace
