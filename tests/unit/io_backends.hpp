@@ -14,8 +14,7 @@
 namespace rt_test {
 
 inline std::vector<rt::io_backend> io_backends() {
-    // io_uring joins when its backend exists (today it falls back to epoll).
-    return {rt::io_backend::epoll};
+    return {rt::io_backend::epoll, rt::io_backend::io_uring};
 }
 
 class io_backend_test : public testing::TestWithParam<rt::io_backend> {

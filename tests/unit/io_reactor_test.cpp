@@ -37,15 +37,10 @@ struct log_sink {
 
 TEST(io_reactor, reports_the_priority_it_got_through_on_log) {
     log_sink sink;
-    {
-        auto r = rt::runtime::builder().worker_threads(1).on_log(sink.callback()).build();
-        EXPECT_TRUE(sink.wait_for("rt reactor:"));
-    }
-    std::lock_guard lock(sink.mu);
-    ASSERT_FALSE(sink.lines.empty());
-    const std::string& l = sink.lines.front();
-    EXPECT_TRUE(l.find("SCHED_FIFO") != std::string::npos || l.find("nice") != std::string::npos)
-        << l;
+    auto r = rt::runtime::builder().worker_threads(1).on_log(sink.callback()).build();
+    // Every outcome names the real-time class it asked for first, and what it got instead.
+    EXPECT_TRUE(sink.wait_for("SCHED_FIFO"));
+    EXPECT_TRUE(sink.wait_for("I/O backend epoll"));
 }
 
 TEST(io_reactor, is_silent_without_a_log_callback_and_defaults_to_epoll) {
@@ -53,15 +48,19 @@ TEST(io_reactor, is_silent_without_a_log_callback_and_defaults_to_epoll) {
     EXPECT_EQ(r.io_backend(), rt::io_backend::epoll);
 }
 
-TEST(io_reactor, io_uring_falls_back_to_epoll_and_says_so) {
+TEST(io_reactor, io_uring_is_used_or_the_fallback_is_logged) {
     log_sink sink;
     auto r = rt::runtime::builder()
                  .worker_threads(1)
                  .io_backend(rt::io_backend::io_uring)
                  .on_log(sink.callback())
                  .build();
-    EXPECT_EQ(r.io_backend(), rt::io_backend::epoll);
-    EXPECT_TRUE(sink.wait_for("io_uring"));
+    if (r.io_backend() == rt::io_backend::io_uring) {
+        EXPECT_TRUE(sink.wait_for("I/O backend io_uring"));
+    } else {
+        EXPECT_TRUE(sink.wait_for("io_uring unavailable"));
+        EXPECT_TRUE(sink.wait_for("I/O backend epoll"));
+    }
 }
 
 } // namespace

@@ -38,5 +38,8 @@ public:
 
 /// The epoll backend (io/backend/epoll.cpp). Throws std::system_error when it cannot start.
 std::unique_ptr<io_driver> make_epoll_driver();
+/// The io_uring backend (io/backend/uring.cpp). Throws std::system_error when the kernel or the
+/// process's limits do not allow a ring.
+std::unique_ptr<io_driver> make_uring_driver();
 
 } // namespace rt::detail

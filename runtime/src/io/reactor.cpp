@@ -18,9 +18,17 @@ namespace rt::detail {
 
 reactor::reactor(runtime_impl& rt, timer_driver& timers, const runtime_builder& cfg)
     : rt_(rt), timers_(timers), name_(cfg.thread_name_ + "-reactor"), log_(cfg.on_log_) {
-    if (cfg.io_backend_ == rt::io_backend::io_uring)
-        log("rt reactor: the io_uring backend is not implemented yet; using epoll");
-    driver_ = make_epoll_driver();
+    if (cfg.io_backend_ == rt::io_backend::io_uring) {
+        try {
+            driver_ = make_uring_driver();
+        } catch (const std::system_error& e) {
+            log(std::string("rt reactor: io_uring unavailable (") + e.what() +
+                "); falling back to epoll");
+        }
+    }
+    if (!driver_)
+        driver_ = make_epoll_driver();
+    log(std::string("rt reactor: I/O backend ") + std::string(rt::to_string(driver_->kind())));
 }
 
 reactor::~reactor() {

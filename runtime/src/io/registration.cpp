@@ -5,9 +5,25 @@
 #include "sched/runtime_impl.hpp"
 
 #include <fcntl.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 namespace rt::detail {
+
+std::uint32_t io_registration::from_poll_events(std::uint32_t ev) noexcept {
+    std::uint32_t b = 0;
+    if (ev & (EPOLLIN | EPOLLPRI))
+        b |= readable;
+    if (ev & EPOLLOUT)
+        b |= writable;
+    if (ev & EPOLLRDHUP)
+        b |= read_closed;
+    if (ev & EPOLLHUP)
+        b |= read_closed | write_closed;
+    if (ev & EPOLLERR)
+        b |= error;
+    return b;
+}
 
 void io_registration::set_ready(std::uint32_t bits, std::vector<task_header*>& woken) {
     std::lock_guard lock(mu);

@@ -44,6 +44,10 @@ struct io_registration {
     // reactor before it touches the registration: the kernel orders the two, but sanitizers
     // cannot see through it.
     atomic<bool> published{false};
+    bool removing = false; // backends that free asynchronously (io_uring): under their lock
+
+    /// Readiness bits for poll(2)/epoll event bits (the two share values).
+    static std::uint32_t from_poll_events(std::uint32_t ev) noexcept;
 
     /// Reactor thread: records `bits` and prepares the wakes of every waiter they satisfy.
     void set_ready(std::uint32_t bits, std::vector<task_header*>& woken);

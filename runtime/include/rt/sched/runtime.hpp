@@ -54,8 +54,8 @@ public:
         thread_name_ = std::move(prefix);
         return *this;
     }
-    /// The I/O backend of the reactor thread (default epoll). io_uring is not implemented yet:
-    /// asking for it runs epoll and says so through on_log. See rt/io/backend.hpp.
+    /// The I/O backend of the reactor thread (default epoll). When io_uring cannot be set up,
+    /// the runtime runs epoll and says so through on_log. See rt/io/backend.hpp.
     runtime_builder& io_backend(rt::io_backend b) {
         io_backend_ = b;
         return *this;

@@ -89,7 +89,7 @@ public:
                 continue;
             }
             [[maybe_unused]] bool seen = r->published.load(memory_order_acquire);
-            r->set_ready(to_bits(events[i].events), woken);
+            r->set_ready(io_registration::from_poll_events(events[i].events), woken);
         }
     }
 
@@ -100,21 +100,6 @@ public:
     }
 
 private:
-    static std::uint32_t to_bits(std::uint32_t ev) noexcept {
-        std::uint32_t b = 0;
-        if (ev & (EPOLLIN | EPOLLPRI))
-            b |= io_registration::readable;
-        if (ev & EPOLLOUT)
-            b |= io_registration::writable;
-        if (ev & EPOLLRDHUP)
-            b |= io_registration::read_closed;
-        if (ev & EPOLLHUP)
-            b |= io_registration::read_closed | io_registration::write_closed;
-        if (ev & EPOLLERR)
-            b |= io_registration::error;
-        return b;
-    }
-
     void free_retired() noexcept {
         io_registration* list;
         {
