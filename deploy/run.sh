@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 deploy/install-deps.sh
 cmake --preset release >/dev/null
-examples=(spawn mutex mpsc oneshot broadcast watch mpmc local_set task_local auth_middleware sleepers)
+examples=(spawn mutex mpsc oneshot broadcast watch mpmc local_set task_local auth_middleware
+          read_file sleepers)
 cmake --build --preset release -j2 --target "${examples[@]/#/example_}"
 bin=build/release/runtime/examples
 for e in "${examples[@]}"; do

@@ -7,41 +7,59 @@
 #include <cstring>
 #include <ctime>
 #include <pthread.h>
+#include <sched.h>
 #include <stdexcept>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <system_error>
 #include <unistd.h>
 
 namespace rt::detail {
 
-reactor::reactor(runtime_impl& rt, timer_driver& timers, std::string thread_name)
-    : rt_(rt), timers_(timers), name_(std::move(thread_name) + "-reactor") {
-    epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-    if (epoll_fd_ < 0)
-        throw std::system_error(errno, std::generic_category(), "rt reactor: epoll_create1");
-    event_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (event_fd_ < 0) {
-        int e = errno;
-        ::close(epoll_fd_);
-        throw std::system_error(e, std::generic_category(), "rt reactor: eventfd");
+reactor::reactor(runtime_impl& rt, timer_driver& timers, const runtime_builder& cfg)
+    : rt_(rt), timers_(timers), name_(cfg.thread_name_ + "-reactor"), log_(cfg.on_log_) {
+    if (cfg.io_backend_ == rt::io_backend::io_uring) {
+        try {
+            driver_ = make_uring_driver();
+        } catch (const std::system_error& e) {
+            log(std::string("rt reactor: io_uring unavailable (") + e.what() +
+                "); falling back to epoll");
+        }
     }
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.u64 = 0;
-    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, event_fd_, &ev) != 0) {
-        int e = errno;
-        ::close(event_fd_);
-        ::close(epoll_fd_);
-        throw std::system_error(e, std::generic_category(), "rt reactor: epoll_ctl");
-    }
+    if (!driver_)
+        driver_ = make_epoll_driver();
+    log(std::string("rt reactor: I/O backend ") + std::string(rt::to_string(driver_->kind())));
 }
 
 reactor::~reactor() {
     stop();
-    ::close(event_fd_);
-    ::close(epoll_fd_);
 }
+
+void reactor::log(std::string_view msg) const {
+    if (log_)
+        log_(msg);
+}
+
+namespace {
+
+// Asks for the real-time class first, then the lowest nice value RLIMIT_NICE allows; says which.
+std::string raise_priority() {
+    sched_param p{};
+    p.sched_priority = sched_get_priority_max(SCHED_FIFO);
+    int e = pthread_setschedparam(pthread_self(), SCHED_FIFO, &p);
+    if (e == 0)
+        return "rt reactor: running at SCHED_FIFO priority " + std::to_string(p.sched_priority);
+    std::string why =
+        std::string("rt reactor: SCHED_FIFO not permitted (") + std::strerror(e) + ")";
+    auto tid = static_cast<id_t>(::syscall(SYS_gettid));
+    for (int nice = -20; nice < 0; ++nice) {
+        if (setpriority(PRIO_PROCESS, tid, nice) == 0)
+            return why + "; running at nice " + std::to_string(nice);
+    }
+    return why + "; nice below 0 not permitted either: running at default priority";
+}
+
+} // namespace
 
 void reactor::start() {
     thread_ = std::thread([this] { run(); });
@@ -53,12 +71,6 @@ void reactor::stop() noexcept {
     stop_.store(true, memory_order_release);
     kick();
     thread_.join();
-}
-
-void reactor::kick() noexcept {
-    std::uint64_t one = 1;
-    // EAGAIN means the counter is already non-zero: a wake-up is pending anyway.
-    [[maybe_unused]] ssize_t n = ::write(event_fd_, &one, sizeof one);
 }
 
 // Wakes tasks whose references the reactor holds. Tasks of this runtime go to the global queue in
@@ -79,8 +91,8 @@ void reactor::wake_all(std::vector<task_header*>& woken) {
 
 void reactor::run() {
     pthread_setname_np(pthread_self(), name_.substr(0, 15).c_str());
+    log(raise_priority());
     std::vector<task_header*> woken;
-    epoll_event events[64];
     while (!stop_.load(memory_order_acquire)) {
         iterations_.fetch_add(1, memory_order_relaxed);
         timespec timeout{};
@@ -94,18 +106,13 @@ void reactor::run() {
             timeout.tv_nsec = static_cast<long>(ns % 1'000'000'000);
             tp = &timeout;
         }
-        int n = epoll_pwait2(epoll_fd_, events, 64, tp, nullptr);
-        for (int i = 0; i < n; ++i) {
-            if (events[i].data.u64 == 0) {
-                std::uint64_t v;
-                [[maybe_unused]] ssize_t r = ::read(event_fd_, &v, sizeof v);
-            }
-        }
+        driver_->wait(tp, woken);
+        std::size_t io_woken = woken.size();
         timers_.fire_expired(clock::now(), woken);
-        if (!woken.empty()) {
-            timers_fired_.fetch_add(woken.size(), memory_order_relaxed);
+        if (woken.size() > io_woken)
+            timers_fired_.fetch_add(woken.size() - io_woken, memory_order_relaxed);
+        if (!woken.empty())
             wake_all(woken);
-        }
     }
 }
 

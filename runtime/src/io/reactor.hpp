@@ -1,14 +1,20 @@
-// The reactor: one dedicated thread that waits on the kernel (epoll) and turns expired timers and
-// cross-thread kicks into task wakes. It never runs user code: it only marks strands and queues
-// tasks on the workers.
+// The reactor: one dedicated thread that waits on the kernel (through an io_driver backend) and
+// turns I/O readiness, expired timers and cross-thread kicks into task wakes. It never runs user
+// code: it only marks strands and queues tasks on the workers.
 //
-// Thread roles: `kick()` is called from any thread (an eventfd write); everything else runs on
-// the reactor thread. The loop: ask the timer driver for the next deadline, wait for it or for a
-// kick, fire what is due, wake the tasks (outside the driver's lock), repeat.
+// Thread roles: `kick()` and `driver()` are used from any thread; everything else runs on the
+// reactor thread. The loop: ask the timer driver for the next deadline, wait for it, for I/O or
+// for a kick, fire what is due, wake the tasks (outside the drivers' locks) in one batch, repeat.
+// At start the thread asks for the highest priority the process may set (SCHED_FIFO, else the
+// lowest nice value) and reports what it got through the builder's on_log callback.
 #pragma once
 
+#include "io/io_driver.hpp"
 #include "rt/detail/atomic.hpp"
 #include "rt/detail/task_header.hpp"
+#include "rt/sched/runtime.hpp"
+
+#include <memory>
 
 #include <string>
 #include <thread>
@@ -21,7 +27,8 @@ class timer_driver;
 
 class reactor {
 public:
-    reactor(runtime_impl& rt, timer_driver& timers, std::string thread_name);
+    /// Throws std::system_error when no backend can start.
+    reactor(runtime_impl& rt, timer_driver& timers, const runtime_builder& cfg);
     ~reactor();
     reactor(const reactor&) = delete;
     reactor& operator=(const reactor&) = delete;
@@ -30,7 +37,9 @@ public:
     /// Stops and joins the thread; idempotent.
     void stop() noexcept;
     /// Interrupts the wait so the loop re-reads the timers (any thread).
-    void kick() noexcept;
+    void kick() noexcept { driver_->unpark(); }
+    /// The I/O backend, for registering descriptors.
+    io_driver& driver() noexcept { return *driver_; }
 
     std::uint64_t iterations() const noexcept { return iterations_.load(memory_order_relaxed); }
     std::uint64_t timers_fired() const noexcept { return timers_fired_.load(memory_order_relaxed); }
@@ -38,12 +47,13 @@ public:
 private:
     void run();
     void wake_all(std::vector<task_header*>& woken);
+    void log(std::string_view msg) const;
 
     runtime_impl& rt_;
     timer_driver& timers_;
     std::string name_;
-    int epoll_fd_ = -1;
-    int event_fd_ = -1;
+    std::function<void(std::string_view)> log_;
+    std::unique_ptr<io_driver> driver_;
     atomic<bool> stop_{false};
     atomic<std::uint64_t> iterations_{0};
     atomic<std::uint64_t> timers_fired_{0};

@@ -53,8 +53,8 @@ task_id allocate_id() noexcept {
 } // namespace
 
 runtime_impl::runtime_impl(const runtime_builder& cfg)
-    : cfg_(cfg), idle_set(static_cast<std::uint32_t>(resolve_workers(cfg))),
-      io(*this, timers, cfg.thread_name_), blocking(*this, cfg) {
+    : cfg_(cfg), idle_set(static_cast<std::uint32_t>(resolve_workers(cfg))), io(*this, timers, cfg),
+      blocking(*this, cfg) {
     if (cfg.max_blocking_threads_ == 0)
         throw std::invalid_argument("rt::runtime_builder: max_blocking_threads must be at least 1");
     std::size_t n = resolve_workers(cfg);
@@ -289,6 +289,10 @@ void runtime::drive(std::coroutine_handle<> root) {
 
 std::size_t runtime::worker_count() const noexcept {
     return impl_->worker_count();
+}
+
+rt::io_backend runtime::io_backend() const noexcept {
+    return impl_->io.driver().kind();
 }
 
 } // namespace rt

@@ -13,12 +13,15 @@
 // calls already running are waited for and queued ones dropped, and every thread is joined.
 #pragma once
 
+#include "rt/io/backend.hpp"
 #include "rt/task/task.hpp"
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace rt {
 
@@ -51,6 +54,19 @@ public:
         thread_name_ = std::move(prefix);
         return *this;
     }
+    /// The I/O backend of the reactor thread (default epoll). When io_uring cannot be set up,
+    /// the runtime runs epoll and says so through on_log. See rt/io/backend.hpp.
+    runtime_builder& io_backend(rt::io_backend b) {
+        io_backend_ = b;
+        return *this;
+    }
+    /// Receives the runtime's diagnostic messages (one line each, no newline): which priority the
+    /// reactor thread got, which I/O backend runs. Called from the runtime's own threads, possibly
+    /// concurrently with the caller; must not block. Default: none (the runtime is silent).
+    runtime_builder& on_log(std::function<void(std::string_view)> f) {
+        on_log_ = std::move(f);
+        return *this;
+    }
     /// Starts the threads. Throws std::invalid_argument for settings that cannot work.
     runtime build();
 
@@ -58,6 +74,8 @@ public:
     std::size_t max_blocking_threads_ = 512;
     std::chrono::nanoseconds blocking_keep_alive_ = std::chrono::seconds(10);
     std::string thread_name_ = "rt";
+    rt::io_backend io_backend_ = rt::io_backend::epoll;
+    std::function<void(std::string_view)> on_log_;
 };
 
 class runtime {
@@ -84,6 +102,8 @@ public:
 
     /// Number of compute workers.
     std::size_t worker_count() const noexcept;
+    /// The I/O backend the reactor runs (epoll when io_uring was asked for but is unavailable).
+    rt::io_backend io_backend() const noexcept;
 
     /// For the library's own use (introspection, handles).
     detail::runtime_impl& impl() const noexcept { return *impl_; }

@@ -1,0 +1,115 @@
+#include "io/registration.hpp"
+
+#include "io/io_driver.hpp"
+#include "rt/detail/context.hpp"
+#include "sched/runtime_impl.hpp"
+
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+namespace rt::detail {
+
+std::uint32_t io_registration::from_poll_events(std::uint32_t ev) noexcept {
+    std::uint32_t b = 0;
+    if (ev & (EPOLLIN | EPOLLPRI))
+        b |= readable;
+    if (ev & EPOLLOUT)
+        b |= writable;
+    if (ev & EPOLLRDHUP)
+        b |= read_closed;
+    if (ev & EPOLLHUP)
+        b |= read_closed | write_closed;
+    if (ev & EPOLLERR)
+        b |= error;
+    return b;
+}
+
+void io_registration::set_ready(std::uint32_t bits, std::vector<task_header*>& woken) {
+    std::lock_guard lock(mu);
+    ready |= bits;
+    ++tick;
+    for (io_direction d : {io_direction::read, io_direction::write}) {
+        if (!(bits & mask(d)))
+            continue;
+        // Every waiter of the direction: each re-checks with its own system call, and the
+        // ones that find nothing clear the readiness again (with the tick) and wait anew.
+        auto& q = waiters[static_cast<int>(d)];
+        while (waiter* w = q.pop_front()) {
+            w->notified = true;
+            // Read everything before the mark: once it is visible the awaiter may be gone.
+            task_header* t = w->w.task;
+            strand* target = w->w.target;
+            ref_inc(t);
+            woken.push_back(t);
+            if (target != nullptr)
+                target->mark();
+        }
+    }
+}
+
+bool io_poll_ready(io_registration* r, io_direction dir, std::uint64_t& tick) noexcept {
+    std::lock_guard lock(r->mu);
+    tick = r->tick;
+    return (r->ready & io_registration::mask(dir)) != 0;
+}
+
+bool io_link_waiter(io_registration* r, io_direction dir, waiter& w, std::uint64_t& tick) {
+    std::lock_guard lock(r->mu);
+    tick = r->tick;
+    if (r->ready & io_registration::mask(dir))
+        return false;
+    w.notified = false;
+    r->waiters[static_cast<int>(dir)].push_back(&w);
+    return true;
+}
+
+void io_unlink_waiter(io_registration* r, io_direction dir, waiter& w) noexcept {
+    std::lock_guard lock(r->mu);
+    if (w.linked)
+        r->waiters[static_cast<int>(dir)].remove(&w);
+}
+
+io_result<io_source> io_source::adopt(int fd) {
+    runtime_impl& rt = current_runtime("rt I/O");
+    auto reg = rt.io.driver().add(fd);
+    if (!reg) {
+        ::close(fd);
+        return unexpected(reg.error());
+    }
+    io_source s;
+    s.fd_ = fd;
+    s.reg_ = *reg;
+    return s;
+}
+
+io_source& io_source::operator=(io_source&& o) noexcept {
+    if (this != &o) {
+        close();
+        fd_ = o.fd_;
+        reg_ = o.reg_;
+        o.fd_ = -1;
+        o.reg_ = nullptr;
+    }
+    return *this;
+}
+
+void io_source::clear_ready(io_direction dir, std::uint64_t tick) const noexcept {
+    std::lock_guard lock(reg_->mu);
+    if (reg_->tick == tick)
+        reg_->ready &=
+            ~(dir == io_direction::read ? io_registration::readable : io_registration::writable);
+}
+
+void io_source::close() noexcept {
+    if (reg_ != nullptr) {
+        reg_->driver->remove(reg_);
+        reg_ = nullptr;
+    }
+    if (fd_ >= 0) {
+        ::close(fd_);
+        fd_ = -1;
+    }
+}
+
+} // namespace rt::detail
