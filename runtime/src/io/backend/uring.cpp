@@ -7,7 +7,7 @@
 // Threads: any thread submits (add, remove, the kick) under `sq_mu_`, which owns the submission
 // queue; only the reactor thread reads the completion queue, and it waits with io_uring_enter
 // without submitting, so it never touches the submission queue outside the lock.
-// Removal: POLL_REMOVE is asynchronous, so a registration is freed when its poll's final
+// Removal: the cancellation is asynchronous, so a registration is freed when its poll's final
 // completion (no IORING_CQE_F_MORE) arrives and `removing` is set. A multishot poll may also end
 // by itself (the kernel ran short of something): then it is re-armed. Both decisions are taken
 // under `sq_mu_`, so a removal and a re-arm cannot cross: a poll re-armed before a removal is the
@@ -25,7 +25,7 @@ namespace rt::detail {
 
 namespace {
 
-constexpr std::uint64_t tag_ignore = 1; // completions of POLL_REMOVE
+constexpr std::uint64_t tag_ignore = 1; // completions of the cancellations
 constexpr std::uint64_t tag_kick = 2;   // the eventfd that interrupts the wait
 constexpr unsigned poll_mask = POLLIN | POLLOUT | POLLRDHUP | POLLPRI;
 
@@ -87,7 +87,10 @@ public:
         std::lock_guard lock(sq_mu_);
         r->removing = true;
         io_uring_sqe* sqe = next_sqe();
-        io_uring_prep_poll_remove(sqe, reinterpret_cast<std::uint64_t>(r));
+        // ASYNC_CANCEL, not POLL_REMOVE: POLL_REMOVE gives up with EALREADY when the poll is
+        // being handled right then, and a multishot poll would then stay armed (holding the
+        // file open) forever. A cancel marks it and lets that handling finish it.
+        io_uring_prep_cancel64(sqe, reinterpret_cast<std::uint64_t>(r), 0);
         io_uring_sqe_set_data64(sqe, tag_ignore);
         io_uring_submit(&ring_);
     }
