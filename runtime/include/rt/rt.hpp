@@ -3,6 +3,9 @@
 
 #include "rt/chan/mpmc.hpp"
 #include "rt/expected.hpp"
+#include "rt/introspect/histogram.hpp"
+#include "rt/introspect/snapshot.hpp"
+#include "rt/introspect/task_info.hpp"
 #include "rt/sched/runtime.hpp"
 #include "rt/sync/notify.hpp"
 #include "rt/task/join_error.hpp"

@@ -1,5 +1,7 @@
 #include "io/reactor.hpp"
 
+#include "detail/cycle_clock.hpp"
+#include "rt/detail/context.hpp"
 #include "sched/runtime_impl.hpp"
 #include "time/timer_driver.hpp"
 
@@ -16,7 +18,8 @@
 namespace rt::detail {
 
 reactor::reactor(runtime_impl& rt, timer_driver& timers, std::string thread_name)
-    : rt_(rt), timers_(timers), name_(std::move(thread_name) + "-reactor") {
+    : rt_(rt), timers_(timers), name_(std::move(thread_name) + "-reactor"),
+      recording_(rt.recording()) {
     epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
     if (epoll_fd_ < 0)
         throw std::system_error(errno, std::generic_category(), "rt reactor: epoll_create1");
@@ -79,10 +82,11 @@ void reactor::wake_all(std::vector<task_header*>& woken) {
 
 void reactor::run() {
     pthread_setname_np(pthread_self(), name_.substr(0, 15).c_str());
+    tls.in_reactor = true; // wakes made here count as events (event-to-poll latency)
     std::vector<task_header*> woken;
     epoll_event events[64];
     while (!stop_.load(memory_order_acquire)) {
-        iterations_.fetch_add(1, memory_order_relaxed);
+        bump(iterations_);
         timespec timeout{};
         timespec* tp = nullptr;
         if (auto next = timers_.next_deadline()) {
@@ -95,17 +99,21 @@ void reactor::run() {
             tp = &timeout;
         }
         int n = epoll_pwait2(epoll_fd_, events, 64, tp, nullptr);
+        std::uint64_t begin = recording_ ? cycle_now() : 0;
         for (int i = 0; i < n; ++i) {
             if (events[i].data.u64 == 0) {
                 std::uint64_t v;
                 [[maybe_unused]] ssize_t r = ::read(event_fd_, &v, sizeof v);
+                bump(kicks_);
             }
         }
-        timers_.fire_expired(clock::now(), woken);
+        timers_.fire_expired(clock::now(), woken, recording_ ? &lateness_ns_ : nullptr);
         if (!woken.empty()) {
-            timers_fired_.fetch_add(woken.size(), memory_order_relaxed);
+            bump(timers_fired_, std::uint64_t{woken.size()});
             wake_all(woken);
         }
+        if (recording_)
+            loop_ns_.record(cycles_to_ns(cycle_now() - begin));
     }
 }
 

@@ -9,6 +9,7 @@
 
 #include "rt/detail/atomic.hpp"
 #include "rt/detail/task_header.hpp"
+#include "rt/introspect/histogram.hpp"
 
 #include <string>
 #include <thread>
@@ -34,6 +35,10 @@ public:
 
     std::uint64_t iterations() const noexcept { return iterations_.load(memory_order_relaxed); }
     std::uint64_t timers_fired() const noexcept { return timers_fired_.load(memory_order_relaxed); }
+    std::uint64_t kicks() const noexcept { return kicks_.load(memory_order_relaxed); }
+    /// Introspection (reactor thread writes, anyone reads); nanoseconds.
+    const histogram_recorder& timer_lateness() const noexcept { return lateness_ns_; }
+    const histogram_recorder& loop_duration() const noexcept { return loop_ns_; }
 
 private:
     void run();
@@ -47,6 +52,10 @@ private:
     atomic<bool> stop_{false};
     atomic<std::uint64_t> iterations_{0};
     atomic<std::uint64_t> timers_fired_{0};
+    atomic<std::uint64_t> kicks_{0};
+    bool recording_;
+    histogram_recorder lateness_ns_;
+    histogram_recorder loop_ns_;
     std::vector<task_header*> batch_;
     std::thread thread_;
 };

@@ -4,15 +4,19 @@
 #include "rt/detail/context.hpp"
 #include "sched/runtime_impl.hpp"
 
+#include <thread>
 #include <utility>
 
 namespace rt::detail {
 
 void complete_task(task_header* t) noexcept {
     using h = task_header;
-    t->stats.completed_cycles.store(cycle_now(), memory_order_relaxed);
+    if (t->outcome == task_outcome_code::none)
+        t->outcome = task_outcome_code::ok;
+    if (t->record)
+        t->stats.completed_cycles.store(cycle_now(), memory_order_relaxed);
     if (t->sched_owner != nullptr)
-        t->sched_owner->tasks.remove(t);
+        t->sched_owner->retire(t);
     std::uint64_t prev = t->state.load(memory_order_relaxed);
     std::uint64_t next;
     do {
@@ -34,6 +38,7 @@ void cancel_task(task_header* t) noexcept {
     tls.task = t;
     t->vtable->destroy_body(t);
     tls.task = saved;
+    t->outcome = task_outcome_code::cancelled;
     complete_task(t);
 }
 
@@ -55,20 +60,45 @@ poll_result poll_task(task_header* t) noexcept {
     ctx.task = t;
     ctx.budget = coop_budget;
     ctx.yield_requested = false;
-    std::uint64_t start = cycle_now();
-    std::uint64_t woke = t->stats.last_wake_cycles.load(memory_order_relaxed);
-    if (woke != 0 && start > woke)
-        bump(t->stats.scheduled_cycles, start - woke);
-    if (t->root.driver != nullptr || t->root.take_ready())
+    ctx.waker_taken = false;
+    const bool rec = t->record;
+    std::uint64_t start = 0;
+    if (rec) {
+        start = cycle_now();
+        t->stats.poll_start_cycles.store(start, memory_order_relaxed);
+        std::uint64_t woke = t->stats.last_wake_cycles.load(memory_order_relaxed);
+        std::uint64_t delay = woke != 0 && start > woke ? start - woke : 0;
+        bump(t->stats.scheduled_cycles, delay);
+        ctx.last_sched_cycles = delay;
+        ctx.last_wake_from_reactor = (woke & task_stats::reactor_wake) != 0;
+    }
+    bool resumed = false;
+    if (t->root.driver != nullptr) {
         t->root.resume();
-    std::uint64_t end = cycle_now();
-    ctx.last_poll_cycles = end - start;
-    bump(t->stats.busy_cycles, end - start);
-    bump(t->stats.polls);
+    } else if (t->root.take_ready()) {
+        t->root.resume();
+        resumed = true;
+    }
     ctx.task = saved_task;
     bool yielded = std::exchange(ctx.yield_requested, false);
-    if (yielded)
-        t->stats.last_wake_cycles.store(end, memory_order_relaxed);
+    if (rec) {
+        std::uint64_t end = cycle_now();
+        ctx.last_poll_cycles = end - start;
+        bump(t->stats.busy_cycles, end - start);
+        bump(t->stats.polls);
+        t->stats.poll_end_cycles.store(end, memory_order_relaxed);
+        if (yielded)
+            t->stats.last_wake_cycles.store(end & ~task_stats::reactor_wake, memory_order_relaxed);
+        // A poll that resumed the task and left it waiting must have handed out a waker (every
+        // rt awaitable takes one through current_waker()); if not, nothing can wake it again.
+        if (resumed)
+            t->no_waker.store(!ctx.waker_taken && !yielded, memory_order_relaxed);
+        if (end - start > t->sched_owner->stall_cycles())
+            t->sched_owner->report_stall(t, end - start);
+    } else {
+        ctx.last_poll_cycles = 0;
+        ctx.last_sched_cycles = 0;
+    }
 
     if (t->frame.done()) {
         t->vtable->finish_body(t);
@@ -85,6 +115,44 @@ poll_result poll_task(task_header* t) noexcept {
     } while (
         !t->state.compare_exchange_weak(prev, next, memory_order_acq_rel, memory_order_relaxed));
     return (next & h::notified) ? poll_result::notified : poll_result::idle;
+}
+
+bool try_pin(task_header* t) noexcept {
+    using h = task_header;
+    std::uint64_t prev = t->state.load(memory_order_relaxed);
+    do {
+        // Only an idle task: a NOTIFIED one sits in a run queue, and a poller takes RUNNING
+        // without checking it.
+        if (prev & (h::running | h::notified | h::complete))
+            return false;
+    } while (!t->state.compare_exchange_weak(prev, prev | h::running, memory_order_acquire,
+                                             memory_order_relaxed));
+    return true;
+}
+
+void unpin(task_header* t) noexcept {
+    using h = task_header;
+    std::uint64_t prev = t->state.load(memory_order_relaxed);
+    while (!t->state.compare_exchange_weak(prev, prev & ~h::running, memory_order_acq_rel,
+                                           memory_order_relaxed)) {
+    }
+    // A wake or abort that met our RUNNING bit only set NOTIFIED (it left the queueing to the
+    // "poller"): our reference becomes the run-queue entry's.
+    if (prev & h::notified)
+        t->sched->schedule(t);
+    else
+        ref_dec(t);
+}
+
+void acquire_for_cancel(task_header* t, std::uint64_t& prev) noexcept {
+    using h = task_header;
+    // Only a snapshot can hold RUNNING here (nothing polls any more): wait for it to let go.
+    for (;;) {
+        prev = t->state.fetch_or(h::running, memory_order_acq_rel);
+        if (!(prev & h::running) || (prev & h::complete))
+            return;
+        std::this_thread::yield();
+    }
 }
 
 } // namespace rt::detail

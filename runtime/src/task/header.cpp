@@ -28,11 +28,17 @@ void ref_dec(task_header* t) noexcept {
 namespace {
 
 void count_wake(task_header* t) noexcept {
-    if (tls.task == t)
+    if (!t->record)
+        return;
+    thread_context& ctx = tls;
+    if (ctx.task == t)
         bump(t->stats.self_wakes);
     else
         t->stats.wakes.fetch_add(1, memory_order_relaxed);
-    t->stats.last_wake_cycles.store(cycle_now(), memory_order_relaxed);
+    std::uint64_t now = cycle_now() & ~task_stats::reactor_wake;
+    if (ctx.in_reactor)
+        now |= task_stats::reactor_wake;
+    t->stats.last_wake_cycles.store(now, memory_order_relaxed);
 }
 
 // Sets NOTIFIED unless the task is finished or already queued. `owned` says whether the caller
@@ -105,6 +111,7 @@ waker current_waker() {
     thread_context& ctx = tls;
     if (ctx.task == nullptr)
         throw std::logic_error("rt: awaited a runtime operation outside of an rt task");
+    ctx.waker_taken = true;
     return waker{ctx.task, ctx.current};
 }
 
@@ -116,7 +123,8 @@ void yield_current() noexcept {
         return;
     // The poller requeues the task when the poll ends (and stamps the wake time then): no state
     // change needed now.
-    bump(ctx.task->stats.self_wakes);
+    if (ctx.task->record)
+        bump(ctx.task->stats.self_wakes);
     ctx.yield_requested = true;
 }
 
