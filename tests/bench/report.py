@@ -8,6 +8,8 @@ or {"bench": ..., "impl": ..., "error": "..."} when the program failed. The tabl
 metric: benchmark | metric | rt | asio | rt/asio | better | verdict, where "better" says whether
 a higher or a lower value is better and the verdict names the faster/leaner side (within 5%: "~").
 When a program ran several times (run.sh --repeat), each metric is the median of its runs.
+Benchmarks named overhead_* compare rt with itself, introspection recording "on" versus "off"
+(bench_overhead_rt); they get a table of their own: benchmark | metric | on | off | on/off | ...
 Exit status 1 when some program failed or a result is missing.
 """
 
@@ -53,6 +55,11 @@ METRICS = {
 # Keys that describe the configuration rather than measure it.
 PARAMS = ["n", "batch", "tasks", "k", "m", "depth", "threads"]
 IMPLS = ["rt", "asio"]
+
+
+def impls_of(bench):
+    """The two implementations a benchmark's table row compares."""
+    return ["on", "off"] if bench.startswith("overhead_") else IMPLS
 TOLERANCE = 0.05
 
 
@@ -94,15 +101,15 @@ def median_record(recs):
     return out
 
 
-def verdict(rt, asio, better):
+def verdict(rt, asio, better, names=IMPLS):
     if rt is None or asio is None or rt <= 0 or asio <= 0:
         return ""
     gain = rt / asio if better == "higher" else asio / rt
     if abs(gain - 1) <= TOLERANCE:
         return "~"
     if gain > 1:
-        return f"rt {gain:.2f}x better"
-    return f"asio {1 / gain:.2f}x better"
+        return f"{names[0]} {gain:.2f}x better"
+    return f"{names[1]} {1 / gain:.2f}x better"
 
 
 def main(argv):
@@ -128,12 +135,13 @@ def main(argv):
                 order.append(bench)
             results[bench].setdefault(impl, []).append(rec)
 
-    header = ["benchmark", "metric", "rt", "asio", "rt/asio", "better", "verdict"]
-    rows = []
     problems = []
+    tables = {}  # (impl a, impl b) -> rows
     for bench in order:
+        names = impls_of(bench)
+        rows = tables.setdefault(tuple(names), [])
         runs = {}
-        for impl in IMPLS:
+        for impl in names:
             recs = results[bench].get(impl, [])
             if not recs:
                 problems.append(f"{bench}/{impl}: no result")
@@ -157,15 +165,35 @@ def main(argv):
         label = bench + (" (" + " ".join(f"{p}={v}" for p, v in params.items()) + ")"
                          if params else "")
         for key, unit, better in metrics_of(bench, ok):
-            rt = ok.get("rt", {}).get(key)
-            asio = ok.get("asio", {}).get(key)
+            rt = ok.get(names[0], {}).get(key)
+            asio = ok.get(names[1], {}).get(key)
             if rt is None and asio is None:
                 continue
             ratio = f"{rt / asio:.3f}" if rt is not None and asio else "-"
             rows.append([label, key, fmt(rt, unit), fmt(asio, unit), ratio, better,
-                         verdict(rt, asio, better)])
+                         verdict(rt, asio, better, names)])
             label = ""
 
+    first = True
+    for names, rows in tables.items():
+        if not rows:
+            continue
+        if not first:
+            print()
+        first = False
+        header = ["benchmark", "metric", names[0], names[1], f"{names[0]}/{names[1]}", "better",
+                  "verdict"]
+        print_table(header, rows, markdown)
+    print()
+    print("rt/asio: ratio of the raw values; 'better' says which direction wins for that metric.")
+    print("on/off: introspection recording on versus off, same program (target: on/off within 5%).")
+    print("peak_rss_mb is per program (each benchmark is its own process per implementation).")
+    for p in problems:
+        print(f"PROBLEM: {p}")
+    return 1 if problems else 0
+
+
+def print_table(header, rows, markdown):
     if markdown:
         print("| " + " | ".join(header) + " |")
         print("|" + "|".join("---" for _ in header) + "|")
@@ -181,12 +209,6 @@ def main(argv):
         print("-+-".join("-" * w for w in widths))
         for row in rows:
             print(line(row))
-    print()
-    print("rt/asio: ratio of the raw values; 'better' says which direction wins for that metric.")
-    print("peak_rss_mb is per program (each benchmark is its own process per implementation).")
-    for p in problems:
-        print(f"PROBLEM: {p}")
-    return 1 if problems else 0
 
 
 if __name__ == "__main__":

@@ -11,7 +11,9 @@
 # line; the lines go to FILE (default <build dir>/results-<time>.jsonl) and tests/bench/report.py
 # turns them into the table (the median when --repeat R runs each pair R times, rt and asio
 # alternating). --quick uses small sizes for a smoke run (seconds). Programs: sleepers, spawn,
-# yield, pingpong. Exit status 1 when a program failed or could not be built.
+# yield, pingpong, overhead. "overhead" is rt alone with introspection recording on versus off
+# (bench_overhead_rt --recording 1|0, shown as on/off in a table of its own; --impl ignored).
+# Exit status 1 when a program failed or could not be built.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -25,7 +27,7 @@ build=1
 repeat=1
 out=""
 report_args=()
-all_programs="sleepers spawn yield pingpong"
+all_programs="sleepers spawn yield pingpong overhead"
 
 usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
@@ -82,6 +84,7 @@ args_for() {
             spawn) echo "--n 20000 --batch 1000" ;;
             yield) echo "--tasks 100 --k 200" ;;
             pingpong) echo "--m 20000 --depth 100" ;;
+            overhead) echo "--n 20000 --m 20000 --msgs 20000 --idle 10000" ;;
         esac
     else
         case "$1" in
@@ -89,16 +92,29 @@ args_for() {
             spawn) echo "--n 1000000 --batch 1000" ;;
             yield) echo "--tasks 1000 --k 10000" ;;
             pingpong) echo "--m 1000000 --depth 1000" ;;
+            overhead) echo "--n 1000000 --m 1000000 --msgs 1000000 --idle 100000" ;;
         esac
     fi
 }
 if [[ $quick == 1 ]]; then limit=60; else limit=300; fi
 
+# The implementations a program runs as, and the executable and extra arguments of each.
+impls_for() { if [[ "$1" == overhead ]]; then echo "on off"; else echo "$impls"; fi; }
+target_for() { if [[ "$1" == overhead ]]; then echo "bench_overhead_rt"; else echo "bench_$1_$2"; fi; }
+extra_args_for() {
+    if [[ "$1" == overhead ]]; then [[ "$2" == on ]] && echo "--recording 1" || echo "--recording 0"; fi
+}
+
 failed=0
 declare -A unbuilt=()
 if [[ $build == 1 ]]; then
     targets=()
-    for p in $programs; do for impl in $impls; do targets+=("bench_${p}_${impl}"); done; done
+    for p in $programs; do
+        for impl in $(impls_for "$p"); do
+            t=$(target_for "$p" "$impl")
+            [[ " ${targets[*]} " == *" $t "* ]] || targets+=("$t")
+        done
+    done
     cd "$repo"
     if [[ -z "$build_dir" ]]; then
         build_dir="$repo/build/bench"
@@ -141,13 +157,15 @@ trap 'rm -rf "$tmp"' EXIT
 # Runs one program once and appends its JSON line (or an error line) to $out.
 run_one() {
     local p=$1 impl=$2 round=$3
-    local exe="$build_dir/tests/bench/bench_${p}_${impl}"
-    [[ -x "$exe" ]] || exe="$build_dir/bench_${p}_${impl}" # --build-dir naming the folder itself
+    local target
+    target=$(target_for "$p" "$impl")
+    local exe="$build_dir/tests/bench/$target"
+    [[ -x "$exe" ]] || exe="$build_dir/$target" # --build-dir naming the folder itself
     local args
-    read -r -a args <<<"$(args_for "$p")"
+    read -r -a args <<<"$(args_for "$p") $(extra_args_for "$p" "$impl")"
     [[ -n "$threads" ]] && args+=(--threads "$threads")
     args+=(--timeout "$limit")
-    if [[ -n "${unbuilt[bench_${p}_${impl}]:-}" || ! -x "$exe" ]]; then
+    if [[ -n "${unbuilt[$target]:-}" || ! -x "$exe" ]]; then
         echo "{\"bench\":\"$p\",\"impl\":\"$impl\",\"error\":\"not built\"}" >>"$out"
         echo "== $p/$impl: not built" >&2
         failed=1
@@ -156,7 +174,12 @@ run_one() {
     echo "== $p/$impl (run $round/$repeat): $exe ${args[*]}" >&2
     local status=0 line
     timeout -k 5 $((limit + 30)) "$exe" "${args[@]}" >"$tmp/stdout" 2>"$tmp/stderr" || status=$?
-    line=$(grep '^{' "$tmp/stdout" | tail -n 1 || true)
+    # One JSON line per program, except overhead, which prints one per workload: keep them all.
+    if [[ "$p" == overhead ]]; then
+        line=$(grep '^{' "$tmp/stdout" || true)
+    else
+        line=$(grep '^{' "$tmp/stdout" | tail -n 1 || true)
+    fi
     if [[ -s "$tmp/stderr" ]]; then sed "s|^|   $p/$impl: |" "$tmp/stderr" | tail -n 20 >&2; fi
     if [[ $status != 0 ]]; then
         failed=1
@@ -173,7 +196,7 @@ run_one() {
 
 for p in $programs; do
     for ((round = 1; round <= repeat; round++)); do
-        for impl in $impls; do run_one "$p" "$impl" "$round"; done
+        for impl in $(impls_for "$p"); do run_one "$p" "$impl" "$round"; done
     done
 done
 

@@ -9,12 +9,12 @@
 
 namespace rt::detail {
 
-void complete_task(task_header* t) noexcept {
+void complete_task(task_header* t, std::uint64_t now) noexcept {
     using h = task_header;
     if (t->outcome == task_outcome_code::none)
         t->outcome = task_outcome_code::ok;
     if (t->record)
-        t->stats.completed_cycles.store(cycle_now(), memory_order_relaxed);
+        t->stats.completed_cycles.store(now != 0 ? now : cycle_now(), memory_order_relaxed);
     if (t->sched_owner != nullptr)
         t->sched_owner->retire(t);
     std::uint64_t prev = t->state.load(memory_order_relaxed);
@@ -63,14 +63,24 @@ poll_result poll_task(task_header* t) noexcept {
     ctx.waker_taken = false;
     const bool rec = t->record;
     std::uint64_t start = 0;
+    // Restores the clock hint of an enclosing poll (a local set polls inside its driver's poll).
+    struct hint_guard {
+        std::uint64_t& hint;
+        std::uint64_t saved;
+        ~hint_guard() { hint = saved; }
+    } guard{ctx.now_hint, ctx.now_hint};
     if (rec) {
         start = cycle_now();
+        ctx.now_hint = start;
         t->stats.poll_start_cycles.store(start, memory_order_relaxed);
         std::uint64_t woke = t->stats.last_wake_cycles.load(memory_order_relaxed);
+        if (!(woke & task_stats::self_wake) && t->stats.polls.load(memory_order_relaxed) != 0)
+            bump(t->stats.wakes);
+        ctx.last_wake_from_reactor = (woke & task_stats::reactor_wake) != 0;
+        woke &= ~task_stats::wake_flags;
         std::uint64_t delay = woke != 0 && start > woke ? start - woke : 0;
         bump(t->stats.scheduled_cycles, delay);
         ctx.last_sched_cycles = delay;
-        ctx.last_wake_from_reactor = (woke & task_stats::reactor_wake) != 0;
     }
     bool resumed = false;
     if (t->root.driver != nullptr) {
@@ -81,14 +91,17 @@ poll_result poll_task(task_header* t) noexcept {
     }
     ctx.task = saved_task;
     bool yielded = std::exchange(ctx.yield_requested, false);
+    std::uint64_t end = 0;
     if (rec) {
-        std::uint64_t end = cycle_now();
+        end = cycle_now();
+        ctx.now_hint = end;
         ctx.last_poll_cycles = end - start;
         bump(t->stats.busy_cycles, end - start);
         bump(t->stats.polls);
         t->stats.poll_end_cycles.store(end, memory_order_relaxed);
         if (yielded)
-            t->stats.last_wake_cycles.store(end & ~task_stats::reactor_wake, memory_order_relaxed);
+            t->stats.last_wake_cycles.store((end & ~task_stats::wake_flags) | task_stats::self_wake,
+                                            memory_order_relaxed);
         // A poll that resumed the task and left it waiting must have handed out a waker (every
         // rt awaitable takes one through current_waker()); if not, nothing can wake it again.
         if (resumed)
@@ -102,7 +115,7 @@ poll_result poll_task(task_header* t) noexcept {
 
     if (t->frame.done()) {
         t->vtable->finish_body(t);
-        complete_task(t);
+        complete_task(t, end);
         return poll_result::complete;
     }
     prev = t->state.load(memory_order_relaxed);

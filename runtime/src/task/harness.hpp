@@ -17,7 +17,8 @@ poll_result poll_task(task_header* t) noexcept;
 
 /// Marks `t` finished, wakes its joiner and drops the poller's and the task's own references.
 /// The caller is the thread that has `t` RUNNING.
-void complete_task(task_header* t) noexcept;
+/// `now` is the cycle clock if the caller has just read it (0: read it here).
+void complete_task(task_header* t, std::uint64_t now = 0) noexcept;
 
 /// Destroys an unfinished task's body and completes it as cancelled; caller has it RUNNING.
 void cancel_task(task_header* t) noexcept;

@@ -30,14 +30,16 @@ namespace {
 void count_wake(task_header* t) noexcept {
     if (!t->record)
         return;
+    // Wakes from elsewhere are counted by the next poll (single writer, no locked add here);
+    // this only stamps the time, and says whether the wake was the task's own.
     thread_context& ctx = tls;
-    if (ctx.task == t)
+    std::uint64_t now = (ctx.now_hint != 0 ? ctx.now_hint : cycle_now()) & ~task_stats::wake_flags;
+    if (ctx.task == t) {
         bump(t->stats.self_wakes);
-    else
-        t->stats.wakes.fetch_add(1, memory_order_relaxed);
-    std::uint64_t now = cycle_now() & ~task_stats::reactor_wake;
-    if (ctx.in_reactor)
+        now |= task_stats::self_wake;
+    } else if (ctx.in_reactor) {
         now |= task_stats::reactor_wake;
+    }
     t->stats.last_wake_cycles.store(now, memory_order_relaxed);
 }
 

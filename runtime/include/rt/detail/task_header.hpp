@@ -122,18 +122,22 @@ struct waker {
 /// Per-task counters. Written by the thread polling the task, read by snapshots from anywhere.
 /// Times are kept in cycle-counter ticks (cheap to read) and converted when reported. Fields
 /// marked "poller" are written only by the thread that has the task RUNNING (plain load+store,
-/// see bump()); `wakes` is written by whoever wakes the task from outside it. With recording off
+/// see bump()); `last_wake_cycles` by whoever wakes the task. With recording off
 /// (runtime_builder::introspection(false)) none of them is written.
 struct task_stats {
     /// Set in last_wake_cycles when the reactor made the wake (the next poll then measures the
-    /// event-to-poll latency); the stamp loses its lowest bit, a cycle.
+    /// event-to-poll latency); the stamp loses its lowest bits, a few cycles.
     static constexpr std::uint64_t reactor_wake = 1;
+    /// Set in last_wake_cycles when the task woke itself (or yielded): the next poll is not
+    /// counted as a wake from elsewhere.
+    static constexpr std::uint64_t self_wake = 2;
+    static constexpr std::uint64_t wake_flags = reactor_wake | self_wake;
 
     atomic<std::uint64_t> polls{0};            // poller
     atomic<std::uint64_t> busy_cycles{0};      // poller
     atomic<std::uint64_t> scheduled_cycles{0}; // poller: woken but not yet running
     atomic<std::uint64_t> self_wakes{0};       // poller: wakes from inside its own poll
-    atomic<std::uint64_t> wakes{0};            // wakes from elsewhere
+    atomic<std::uint64_t> wakes{0};            // poller: polls caused by wakes from elsewhere
     atomic<std::uint64_t> last_wake_cycles{0};
     atomic<std::uint64_t> created_cycles{0};
     atomic<std::uint64_t> completed_cycles{0};
