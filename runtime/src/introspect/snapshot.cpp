@@ -155,9 +155,10 @@ introspect::histogram merged(const introspect::histogram& a, const introspect::h
 
 } // namespace
 
-void runtime_impl::retire(task_header* t) noexcept {
+bool runtime_impl::retire(task_header* t) noexcept {
     bool keep = t->record && t->kind != task_kind::block_on;
-    tasks.retire(t, keep, keep ? cycle_now() : 0);
+    // completed_cycles was just stamped: it serves as now.
+    return tasks.retire(t, keep, keep ? t->stats.completed_cycles.load(memory_order_relaxed) : 0);
 }
 
 void runtime_impl::report_stall(task_header* t, std::uint64_t cycles) noexcept {

@@ -70,8 +70,9 @@ public:
     std::uint64_t stall_cycles() const noexcept { return stall_cycles_; }
     /// A poll of `t` ran `cycles`: call on_stall and remember it for snapshots. Cold path.
     void report_stall(task_header* t, std::uint64_t cycles) noexcept;
-    /// Takes a finished task off the live list, keeping it for a while when recording.
-    void retire(task_header* t) noexcept;
+    /// Takes a finished task off the live list, keeping it for a while when recording; true
+    /// when kept, and then the task's own reference belongs to the retained list.
+    bool retire(task_header* t) noexcept;
     introspect::runtime_snapshot snapshot(std::uint64_t since);
     std::optional<introspect::task_info> find_task(task_id id);
 

@@ -63,13 +63,20 @@ void worker::run() {
     pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
     tls.runtime = &rt_;
     tls.worker = this;
+    // After a poll, the next task found in our own queues starts where that poll ended (see
+    // thread_context::chained_start); after a steal or a park it reads the clock itself.
+    std::uint64_t chain = 0;
     while (!rt_.shutting_down()) {
         ++tick_;
         task_header* t = next_task();
-        if (t == nullptr)
+        if (t == nullptr) {
+            chain = 0;
             t = steal_work();
+        }
         if (t != nullptr) {
+            tls.chained_start = chain;
             run_task(t);
+            chain = tls.last_poll_end;
             continue;
         }
         park();
@@ -147,6 +154,7 @@ void worker::run_task(task_header* t) {
             break;
         }
         bump(stats_.lifo_hits);
+        tls.chained_start = tls.last_poll_end;
     }
     bump(stats_.busy_cycles, busy);
 }

@@ -15,8 +15,8 @@ void complete_task(task_header* t, std::uint64_t now) noexcept {
         t->outcome = task_outcome_code::ok;
     if (t->record)
         t->stats.completed_cycles.store(now != 0 ? now : cycle_now(), memory_order_relaxed);
-    if (t->sched_owner != nullptr)
-        t->sched_owner->retire(t);
+    // Kept for introspection: the task's own reference now belongs to the retained list.
+    bool kept = t->sched_owner != nullptr && t->sched_owner->retire(t);
     std::uint64_t prev = t->state.load(memory_order_relaxed);
     std::uint64_t next;
     do {
@@ -27,9 +27,11 @@ void complete_task(task_header* t, std::uint64_t now) noexcept {
         wake(t->join_waker);
         t->state.fetch_or(h::join_woken, memory_order_release);
     }
-    // The poller's reference and the task's own.
-    std::uint64_t before = t->state.fetch_sub(2 * h::ref_one, memory_order_acq_rel);
-    if (before / h::ref_one == 2)
+    // The poller's reference and (unless kept) the task's own. The count decides, not `kept`:
+    // the retained list may already have let go of its reference.
+    std::uint64_t drop = kept ? 1 : 2;
+    std::uint64_t before = t->state.fetch_sub(drop * h::ref_one, memory_order_acq_rel);
+    if (before / h::ref_one == drop)
         t->vtable->dealloc(t);
 }
 
@@ -69,8 +71,9 @@ poll_result poll_task(task_header* t) noexcept {
         std::uint64_t saved;
         ~hint_guard() { hint = saved; }
     } guard{ctx.now_hint, ctx.now_hint};
+    std::uint64_t chained = std::exchange(ctx.chained_start, 0);
     if (rec) {
-        start = cycle_now();
+        start = chained != 0 ? chained : cycle_now();
         ctx.now_hint = start;
         t->stats.poll_start_cycles.store(start, memory_order_relaxed);
         std::uint64_t woke = t->stats.last_wake_cycles.load(memory_order_relaxed);
@@ -95,6 +98,7 @@ poll_result poll_task(task_header* t) noexcept {
     if (rec) {
         end = cycle_now();
         ctx.now_hint = end;
+        ctx.last_poll_end = end;
         ctx.last_poll_cycles = end - start;
         bump(t->stats.busy_cycles, end - start);
         bump(t->stats.polls);
@@ -111,6 +115,7 @@ poll_result poll_task(task_header* t) noexcept {
     } else {
         ctx.last_poll_cycles = 0;
         ctx.last_sched_cycles = 0;
+        ctx.last_poll_end = 0;
     }
 
     if (t->frame.done()) {

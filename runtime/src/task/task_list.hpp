@@ -43,17 +43,19 @@ public:
         ++s.count;
     }
 
-    /// Takes `t` off the live list; keeps it (with a new reference) when `keep` and retention is
-    /// on. `now` is the cycle clock, for expiring older retained tasks.
-    void retire(task_header* t, bool keep, std::uint64_t now) noexcept {
+    /// Takes `t` off the live list; keeps it when `keep` and retention is on, and then returns
+    /// true: the caller hands the retained list one reference it owns (the task's own), so
+    /// keeping costs no atomic operation. `now` is the cycle clock, for expiring older ones.
+    bool retire(task_header* t, bool keep, std::uint64_t now) noexcept {
         shard& s = shard_of(t->id);
         task_header* expired = nullptr;
+        bool kept = false;
         {
             std::lock_guard lock(s.mu);
             unlink(s, t);
             --s.count;
             if (keep && retain_cycles_ != 0 && per_shard_max_ != 0) {
-                ref_inc(t);
+                kept = true;
                 t->list_next = nullptr;
                 t->list_prev = s.retained_tail;
                 if (s.retained_tail != nullptr)
@@ -66,6 +68,7 @@ public:
             expired = expire_locked(s, now);
         }
         drop_chain(expired);
+        return kept;
     }
 
     /// Every live task (and, with `retained`, every kept finished one not yet expired at `now`),

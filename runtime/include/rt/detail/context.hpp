@@ -29,6 +29,11 @@ struct thread_context {
     // start (then its end). Wakes and spawns made meanwhile use it instead of reading the clock
     // (a read costs tens of ns on a VM), off by at most one poll's duration.
     std::uint64_t now_hint = 0;
+    // Set by a worker going straight from one poll to the next: the previous poll's end serves
+    // as this poll's start (one clock read less per poll; the few ns in between count as busy).
+    // poll_task consumes it. last_poll_end is that end (0 when recording is off).
+    std::uint64_t chained_start = 0;
+    std::uint64_t last_poll_end = 0;
 };
 
 extern constinit thread_local thread_context tls;
