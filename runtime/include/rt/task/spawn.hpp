@@ -113,7 +113,10 @@ struct blocking_task final : task_header {
         blocking_finish(h);
     }
     static void destroy_body(task_header* h) { static_cast<blocking_task*>(h)->fn.reset(); }
-    static void dealloc(task_header* h) { delete static_cast<blocking_task*>(h); }
+    static void dealloc(task_header* h) {
+        delete[] h->name; // named blocking tasks leaked their name before
+        delete static_cast<blocking_task*>(h);
+    }
     static void* get_result(task_header* h) {
         auto* self = static_cast<blocking_task*>(h);
         return self->ran ? &self->result : nullptr;
