@@ -10,6 +10,8 @@ programs compare rt with Boost.Asio ("asio"), the channel and lock programs with
 better | verdict, where the benchmark label names the baseline, "better" says whether a higher or
 a lower value is better and the verdict names the faster/leaner side (within 5%: "~"). When a
 program ran several times (run.sh --repeat), each metric is the median of its runs.
+Benchmarks named overhead_* compare rt with itself, introspection recording "on" versus "off"
+(bench_overhead_rt); they get a table of their own: benchmark | metric | on | off | on/off | ...
 Exit status 1 when some program failed or a result is missing.
 """
 
@@ -123,15 +125,15 @@ def median_record(recs):
     return out
 
 
-def verdict(rt, base, better, base_name):
-    if rt is None or base is None or rt <= 0 or base <= 0:
+def verdict(a, b, better, names):
+    if a is None or b is None or a <= 0 or b <= 0:
         return ""
-    gain = rt / base if better == "higher" else base / rt
+    gain = a / b if better == "higher" else b / a
     if abs(gain - 1) <= TOLERANCE:
         return "~"
     if gain > 1:
-        return f"rt {gain:.2f}x better"
-    return f"{base_name} {1 / gain:.2f}x better"
+        return f"{names[0]} {gain:.2f}x better"
+    return f"{names[1]} {1 / gain:.2f}x better"
 
 
 def main(argv):
@@ -157,13 +159,15 @@ def main(argv):
                 order.append(bench)
             results[bench].setdefault(impl, []).append(rec)
 
-    header = ["benchmark", "metric", "rt", "baseline", "rt/base", "better", "verdict"]
-    rows = []
     problems = []
+    tables = {}  # "base" (rt against its baseline) or "on/off" (recording) -> rows
     for bench in order:
         runs = {}
-        base_name = baseline_of(bench, results[bench].keys())
-        for impl in ["rt", base_name]:
+        overhead = bench.startswith("overhead_")
+        base_name = "off" if overhead else baseline_of(bench, results[bench].keys())
+        names = ["on", "off"] if overhead else ["rt", base_name]
+        rows = tables.setdefault("on/off" if overhead else "base", [])
+        for impl in names:
             recs = results[bench].get(impl, [])
             if not recs:
                 problems.append(f"{bench}/{impl}: no result")
@@ -184,18 +188,42 @@ def main(argv):
         repeats = max((r.get("_runs", 1) for r in ok.values()), default=1)
         if repeats > 1:
             params["runs"] = repeats
-        label = bench + " vs " + base_name + (
+        label = bench + ("" if overhead else " vs " + base_name) + (
             " (" + " ".join(f"{p}={v}" for p, v in params.items()) + ")" if params else "")
         for key, unit, better in metrics_of(bench, ok):
-            rt = ok.get("rt", {}).get(key)
-            base = ok.get(base_name, {}).get(key)
-            if rt is None and base is None:
+            a = ok.get(names[0], {}).get(key)
+            b = ok.get(names[1], {}).get(key)
+            if a is None and b is None:
                 continue
-            ratio = f"{rt / base:.3f}" if rt is not None and base else "-"
-            rows.append([label, key, fmt(rt, unit), fmt(base, unit), ratio, better,
-                         verdict(rt, base, better, base_name)])
+            ratio = f"{a / b:.3f}" if a is not None and b else "-"
+            rows.append([label, key, fmt(a, unit), fmt(b, unit), ratio, better,
+                         verdict(a, b, better, names)])
             label = ""
 
+    first = True
+    for kind, rows in tables.items():
+        if not rows:
+            continue
+        if not first:
+            print()
+        first = False
+        if kind == "base":
+            header = ["benchmark", "metric", "rt", "baseline", "rt/base", "better", "verdict"]
+        else:
+            header = ["benchmark", "metric", "on", "off", "on/off", "better", "verdict"]
+        print_table(header, rows, markdown)
+    print()
+    print("rt/base: ratio of the raw values; 'better' says which direction wins for that metric.")
+    if "on/off" in tables:
+        print("on/off: introspection recording on versus off, same program (target: on/off "
+              "within 5%).")
+    print("peak_rss_mb is per program (each benchmark is its own process per implementation).")
+    for p in problems:
+        print(f"PROBLEM: {p}")
+    return 1 if problems else 0
+
+
+def print_table(header, rows, markdown):
     if markdown:
         print("| " + " | ".join(header) + " |")
         print("|" + "|".join("---" for _ in header) + "|")
@@ -211,12 +239,6 @@ def main(argv):
         print("-+-".join("-" * w for w in widths))
         for row in rows:
             print(line(row))
-    print()
-    print("rt/base: ratio of the raw values; 'better' says which direction wins for that metric.")
-    print("peak_rss_mb is per program (each benchmark is its own process per implementation).")
-    for p in problems:
-        print(f"PROBLEM: {p}")
-    return 1 if problems else 0
 
 
 if __name__ == "__main__":

@@ -14,8 +14,10 @@
 # one JSON line; the lines go to FILE (default <build dir>/results-<time>.jsonl) and
 # tests/bench/report.py turns them into the table (the median when --repeat R runs each pair R
 # times, rt and baseline alternating). --quick uses small sizes for a smoke run (seconds).
-# --impl base (or asio, or threads) runs only the baselines. A program that is not built is
-# reported as such. Exit status 1 when a program failed or could not be built.
+# --impl base (or asio, or threads) runs only the baselines. "overhead" is rt alone with
+# introspection recording on versus off (bench_overhead_rt --recording 1|0, shown as on/off in a
+# table of its own; --impl ignored). A program that is not built is reported as such. Exit status
+# 1 when a program failed or could not be built.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -29,9 +31,9 @@ build=1
 repeat=1
 out=""
 report_args=()
-all_programs="sleepers spawn yield pingpong mpsc_1to1 mpsc_4to1 mpmc_4to4 mutex"
+all_programs="sleepers spawn yield pingpong mpsc_1to1 mpsc_4to1 mpmc_4to4 mutex overhead"
 
-usage() { sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 # The executable a benchmark name runs (bench_<prog>_<impl>), and the baseline it is compared with.
 prog_of() {
@@ -110,6 +112,7 @@ args_for() {
             mpsc_4to1) echo "--n 200000 --producers 4 --capacity 1024" ;;
             mpmc_4to4) echo "--n 200000 --producers 4 --consumers 4 --capacity 1024" ;;
             mutex) echo "--tasks 4 --n 20000" ;;
+            overhead) echo "--n 20000 --m 20000 --msgs 20000 --idle 10000" ;;
         esac
     else
         case "$1" in
@@ -121,18 +124,35 @@ args_for() {
             mpsc_4to1) echo "--n 10000000 --producers 4 --capacity 1024" ;;
             mpmc_4to4) echo "--n 10000000 --producers 4 --consumers 4 --capacity 1024" ;;
             mutex) echo "--tasks 4 --n 1000000" ;;
+            overhead) echo "--n 1000000 --m 1000000 --msgs 1000000 --idle 100000" ;;
         esac
     fi
 }
 if [[ $quick == 1 ]]; then limit=60; else limit=300; fi
+
+# The implementations a program runs as (rt and its baseline, or recording on and off), and the
+# executable and extra arguments of each.
+impls_for() {
+    if [[ "$1" == overhead ]]; then
+        echo "on off"
+    else
+        for impl in $impls; do impl_for "$1" "$impl"; done
+    fi
+}
+target_for() {
+    if [[ "$1" == overhead ]]; then echo "bench_overhead_rt"; else echo "bench_$(prog_of "$1")_$2"; fi
+}
+extra_args_for() {
+    if [[ "$1" == overhead ]]; then [[ "$2" == on ]] && echo "--recording 1" || echo "--recording 0"; fi
+}
 
 failed=0
 declare -A unbuilt=()
 if [[ $build == 1 ]]; then
     targets=()
     for p in $programs; do
-        for impl in $impls; do
-            t="bench_$(prog_of "$p")_$(impl_for "$p" "$impl")"
+        for impl in $(impls_for "$p"); do
+            t=$(target_for "$p" "$impl")
             [[ " ${targets[*]} " == *" $t "* ]] || targets+=("$t")
         done
     done
@@ -194,11 +214,11 @@ trap 'rm -rf "$tmp"' EXIT
 run_one() {
     local p=$1 impl=$2 round=$3
     local target
-    target="bench_$(prog_of "$p")_${impl}"
+    target=$(target_for "$p" "$impl")
     local exe="$build_dir/tests/bench/$target"
     [[ -x "$exe" ]] || exe="$build_dir/$target" # --build-dir naming the folder itself
     local args
-    read -r -a args <<<"$(args_for "$p")"
+    read -r -a args <<<"$(args_for "$p") $(extra_args_for "$p" "$impl")"
     [[ -n "$threads" ]] && args+=(--threads "$threads")
     args+=(--timeout "$limit")
     if [[ -n "${unbuilt[$target]:-}" || ! -x "$exe" ]]; then
@@ -210,7 +230,12 @@ run_one() {
     echo "== $p/$impl (run $round/$repeat): $exe ${args[*]}" >&2
     local status=0 line
     timeout -k 5 $((limit + 30)) "$exe" "${args[@]}" >"$tmp/stdout" 2>"$tmp/stderr" || status=$?
-    line=$(grep '^{' "$tmp/stdout" | tail -n 1 || true)
+    # One JSON line per program, except overhead, which prints one per workload: keep them all.
+    if [[ "$p" == overhead ]]; then
+        line=$(grep '^{' "$tmp/stdout" || true)
+    else
+        line=$(grep '^{' "$tmp/stdout" | tail -n 1 || true)
+    fi
     if [[ -s "$tmp/stderr" ]]; then sed "s|^|   $p/$impl: |" "$tmp/stderr" | tail -n 20 >&2; fi
     if [[ $status != 0 ]]; then
         failed=1
@@ -227,7 +252,7 @@ run_one() {
 
 for p in $programs; do
     for ((round = 1; round <= repeat; round++)); do
-        for impl in $impls; do run_one "$p" "$(impl_for "$p" "$impl")" "$round"; done
+        for impl in $(impls_for "$p"); do run_one "$p" "$impl" "$round"; done
     done
 done
 

@@ -1,5 +1,7 @@
 #include "io/reactor.hpp"
 
+#include "detail/cycle_clock.hpp"
+#include "rt/detail/context.hpp"
 #include "sched/runtime_impl.hpp"
 #include "time/timer_driver.hpp"
 
@@ -17,7 +19,8 @@
 namespace rt::detail {
 
 reactor::reactor(runtime_impl& rt, timer_driver& timers, const runtime_builder& cfg)
-    : rt_(rt), timers_(timers), name_(cfg.thread_name_ + "-reactor"), log_(cfg.on_log_) {
+    : rt_(rt), timers_(timers), name_(cfg.thread_name_ + "-reactor"), log_(cfg.on_log_),
+      recording_(rt.recording()) {
     if (cfg.io_backend_ == rt::io_backend::io_uring) {
         try {
             driver_ = make_uring_driver();
@@ -92,9 +95,10 @@ void reactor::wake_all(std::vector<task_header*>& woken) {
 void reactor::run() {
     pthread_setname_np(pthread_self(), name_.substr(0, 15).c_str());
     log(raise_priority());
+    tls.in_reactor = true; // wakes made here count as events (event-to-poll latency)
     std::vector<task_header*> woken;
     while (!stop_.load(memory_order_acquire)) {
-        iterations_.fetch_add(1, memory_order_relaxed);
+        bump(iterations_);
         timespec timeout{};
         timespec* tp = nullptr;
         if (auto next = timers_.next_deadline()) {
@@ -107,12 +111,15 @@ void reactor::run() {
             tp = &timeout;
         }
         driver_->wait(tp, woken);
+        std::uint64_t begin = recording_ ? cycle_now() : 0;
         std::size_t io_woken = woken.size();
-        timers_.fire_expired(clock::now(), woken);
+        timers_.fire_expired(clock::now(), woken, recording_ ? &lateness_ns_ : nullptr);
         if (woken.size() > io_woken)
             timers_fired_.fetch_add(woken.size() - io_woken, memory_order_relaxed);
         if (!woken.empty())
             wake_all(woken);
+        if (recording_)
+            loop_ns_.record(cycles_to_ns(cycle_now() - begin));
     }
 }
 

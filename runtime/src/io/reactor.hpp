@@ -12,6 +12,7 @@
 #include "io/io_driver.hpp"
 #include "rt/detail/atomic.hpp"
 #include "rt/detail/task_header.hpp"
+#include "rt/introspect/histogram.hpp"
 #include "rt/sched/runtime.hpp"
 
 #include <memory>
@@ -37,12 +38,19 @@ public:
     /// Stops and joins the thread; idempotent.
     void stop() noexcept;
     /// Interrupts the wait so the loop re-reads the timers (any thread).
-    void kick() noexcept { driver_->unpark(); }
+    void kick() noexcept {
+        kicks_.fetch_add(1, memory_order_relaxed);
+        driver_->unpark();
+    }
     /// The I/O backend, for registering descriptors.
     io_driver& driver() noexcept { return *driver_; }
 
     std::uint64_t iterations() const noexcept { return iterations_.load(memory_order_relaxed); }
     std::uint64_t timers_fired() const noexcept { return timers_fired_.load(memory_order_relaxed); }
+    std::uint64_t kicks() const noexcept { return kicks_.load(memory_order_relaxed); }
+    /// Introspection (reactor thread writes, anyone reads); nanoseconds.
+    const histogram_recorder& timer_lateness() const noexcept { return lateness_ns_; }
+    const histogram_recorder& loop_duration() const noexcept { return loop_ns_; }
 
 private:
     void run();
@@ -57,6 +65,10 @@ private:
     atomic<bool> stop_{false};
     atomic<std::uint64_t> iterations_{0};
     atomic<std::uint64_t> timers_fired_{0};
+    atomic<std::uint64_t> kicks_{0};
+    bool recording_;
+    histogram_recorder lateness_ns_;
+    histogram_recorder loop_ns_;
     std::vector<task_header*> batch_;
     std::thread thread_;
 };

@@ -1,5 +1,7 @@
 #include "sched/blocking_pool.hpp"
 
+#include "detail/cycle_clock.hpp"
+
 #include "rt/detail/context.hpp"
 #include "sched/runtime_impl.hpp"
 #include "task/harness.hpp"
@@ -21,10 +23,24 @@ bool blocking_begin(task_header* t) noexcept {
         cancel_task(t);
         return false;
     }
+    if (t->record) {
+        std::uint64_t now = cycle_now();
+        t->stats.poll_start_cycles.store(now, memory_order_relaxed);
+        std::uint64_t created = t->stats.created_cycles.load(memory_order_relaxed);
+        if (now > created)
+            bump(t->stats.scheduled_cycles, now - created);
+    }
     return true;
 }
 
 void blocking_finish(task_header* t) noexcept {
+    if (t->record) {
+        std::uint64_t now = cycle_now();
+        std::uint64_t start = t->stats.poll_start_cycles.load(memory_order_relaxed);
+        bump(t->stats.busy_cycles, now > start ? now - start : 0);
+        bump(t->stats.polls);
+        t->stats.poll_end_cycles.store(now, memory_order_relaxed);
+    }
     complete_task(t);
 }
 

@@ -59,6 +59,15 @@ runtime_impl::runtime_impl(const runtime_builder& cfg)
         throw std::invalid_argument("rt::runtime_builder: max_blocking_threads must be at least 1");
     std::size_t n = resolve_workers(cfg);
     cfg_.worker_threads_ = n;
+    if (recording()) {
+        double per_tick = cycle_ns_per_tick();
+        auto to_cycles = [per_tick](std::chrono::nanoseconds d) {
+            return static_cast<std::uint64_t>(static_cast<double>(d.count()) / per_tick);
+        };
+        stall_cycles_ = to_cycles(cfg_.stall_threshold_);
+        retain_cycles_ = to_cycles(cfg_.retain_for_);
+        tasks.set_retention(retain_cycles_, cfg_.retain_max_);
+    }
     timers.set_reactor(&io);
     io.start();
     workers_.reserve(n);
@@ -137,7 +146,13 @@ void runtime_impl::init_header(task_header* t, task_kind kind, const task_vtable
         t->name[opts.name.size()] = '\0';
     }
     t->root.ready.store(true, memory_order_relaxed);
-    t->stats.created_cycles.store(cycle_now(), memory_order_relaxed);
+    t->record = recording();
+    if (t->record) {
+        // Spawned inside a poll: a time from that poll stands in for now (one clock read less).
+        std::uint64_t now = tls.now_hint != 0 ? tls.now_hint : cycle_now();
+        t->stats.created_cycles.store(now, memory_order_relaxed);
+        t->stats.last_wake_cycles.store(now & ~task_stats::wake_flags, memory_order_relaxed);
+    }
     // Own reference, the join handle's, and the first run-queue entry's.
     t->state.store(task_header::notified + 3 * task_header::ref_one, memory_order_relaxed);
     tasks.insert(t);
@@ -201,7 +216,7 @@ constexpr task_vtable block_on_vtable{&block_on_poll, &block_on_destroy_body, &b
 
 } // namespace
 
-void runtime_impl::block_on(std::coroutine_handle<> root) {
+void runtime_impl::block_on(std::coroutine_handle<> root, const await_record* root_record) {
     thread_context& ctx = tls;
     if (ctx.runtime != nullptr)
         throw std::logic_error("rt::runtime::block_on called from inside a runtime");
@@ -210,6 +225,7 @@ void runtime_impl::block_on(std::coroutine_handle<> root) {
     auto* t = new (mem) task_header();
     t->frame = root;
     t->root.leaf = root;
+    t->await_root = root_record;
     init_header(t, task_kind::block_on, &block_on_vtable, spawn_options{.name = "block_on"},
                 rt::source_location::current());
     t->sched = &sched;
@@ -256,7 +272,8 @@ void runtime_impl::shutdown() noexcept {
     runtime_impl* saved = ctx.runtime;
     ctx.runtime = this;
     for (task_header* t : tasks.collect()) {
-        std::uint64_t prev = t->state.fetch_or(task_header::running, memory_order_acq_rel);
+        std::uint64_t prev;
+        acquire_for_cancel(t, prev);
         if (!(prev & task_header::complete)) {
             // Our collected reference stands in for the poller's, which cancel_task drops.
             cancel_task(t);
@@ -267,6 +284,7 @@ void runtime_impl::shutdown() noexcept {
     ctx.runtime = saved;
     for (task_header* t : queued)
         ref_dec(t);
+    tasks.release_retained();
 }
 
 } // namespace rt::detail
@@ -283,8 +301,20 @@ runtime::runtime(runtime&&) noexcept = default;
 runtime& runtime::operator=(runtime&&) noexcept = default;
 runtime::~runtime() = default;
 
-void runtime::drive(std::coroutine_handle<> root) {
-    impl_->block_on(root);
+void runtime::drive(std::coroutine_handle<> root, const detail::await_record* root_record) {
+    impl_->block_on(root, root_record);
+}
+
+introspect::runtime_snapshot runtime::snapshot() const {
+    return impl_->snapshot(0);
+}
+
+introspect::runtime_snapshot runtime::snapshot_since(std::uint64_t version) const {
+    return impl_->snapshot(version);
+}
+
+std::optional<introspect::task_info> runtime::find_task(task_id id) const {
+    return impl_->find_task(id);
 }
 
 std::size_t runtime::worker_count() const noexcept {

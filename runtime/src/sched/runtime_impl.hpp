@@ -11,7 +11,8 @@
 //   5. every unfinished task is cancelled on this thread: its frame is destroyed, which runs the
 //      awaiters' destructors (they unregister from the still-alive timer driver), and its joiner,
 //      if any, sees is_cancelled().
-//   6. members are destroyed: workers, reactor, timer driver.
+//   6. retained finished tasks (introspection) are released; members are destroyed: workers,
+//      reactor, timer driver.
 #pragma once
 
 #include "io/reactor.hpp"
@@ -25,6 +26,7 @@
 #include "task/task_list.hpp"
 #include "time/timer_driver.hpp"
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -60,7 +62,19 @@ public:
     worker& worker_at(std::size_t i) noexcept { return *workers_[i]; }
 
     /// Drives a root task on the calling thread (runtime::block_on).
-    void block_on(std::coroutine_handle<> root);
+    void block_on(std::coroutine_handle<> root, const await_record* root_record);
+
+    // ---- introspection (runtime/src/introspect/) ----
+    bool recording() const noexcept { return cfg_.introspection_; }
+    /// Polls longer than this many cycles are stalls (~0 when recording is off).
+    std::uint64_t stall_cycles() const noexcept { return stall_cycles_; }
+    /// A poll of `t` ran `cycles`: call on_stall and remember it for snapshots. Cold path.
+    void report_stall(task_header* t, std::uint64_t cycles) noexcept;
+    /// Takes a finished task off the live list, keeping it for a while when recording; true
+    /// when kept, and then the task's own reference belongs to the retained list.
+    bool retire(task_header* t) noexcept;
+    introspect::runtime_snapshot snapshot(std::uint64_t since);
+    std::optional<introspect::task_info> find_task(task_id id);
 
     runtime_builder cfg_;
     task_list tasks;
@@ -75,6 +89,11 @@ private:
 
     atomic<bool> shutting_down_{false};
     std::vector<std::unique_ptr<worker>> workers_;
+    std::uint64_t stall_cycles_ = ~std::uint64_t{0};
+    std::uint64_t retain_cycles_ = 0;
+
+    mutex stalls_mu_; // guards stalls_; taken only when a stall happened
+    std::deque<introspect::finding> stalls_;
 };
 
 } // namespace rt::detail

@@ -1,5 +1,6 @@
 #include "sched/worker.hpp"
 
+#include "detail/cycle_clock.hpp"
 #include "rt/detail/context.hpp"
 #include "sched/runtime_impl.hpp"
 #include "task/harness.hpp"
@@ -16,7 +17,8 @@ constexpr std::size_t max_global_batch = 128;
 } // namespace
 
 worker::worker(runtime_impl& rt, std::uint32_t index)
-    : rt_(rt), index_(index), stealer_(queue_.get_stealer()), rng_(index * 2654435761u + 1) {}
+    : rt_(rt), index_(index), stealer_(queue_.get_stealer()), rng_(index * 2654435761u + 1),
+      recording_(rt.recording()), ns_per_tick_(cycle_ns_per_tick()) {}
 
 void worker::start() {
     thread_ = std::thread([this] { run(); });
@@ -61,13 +63,20 @@ void worker::run() {
     pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
     tls.runtime = &rt_;
     tls.worker = this;
+    // After a poll, the next task found in our own queues starts where that poll ended (see
+    // thread_context::chained_start); after a steal or a park it reads the clock itself.
+    std::uint64_t chain = 0;
     while (!rt_.shutting_down()) {
         ++tick_;
         task_header* t = next_task();
-        if (t == nullptr)
+        if (t == nullptr) {
+            chain = 0;
             t = steal_work();
+        }
         if (t != nullptr) {
+            tls.chained_start = chain;
             run_task(t);
+            chain = tls.last_poll_end;
             continue;
         }
         park();
@@ -132,6 +141,8 @@ void worker::run_task(task_header* t) {
         bump(stats_.polls);
         poll_result r = poll_task(t);
         busy += tls.last_poll_cycles;
+        if (recording_)
+            record_poll();
         if (r == poll_result::notified)
             push_back(t);
         t = lifo_;
@@ -143,8 +154,22 @@ void worker::run_task(task_header* t) {
             break;
         }
         bump(stats_.lifo_hits);
+        tls.chained_start = tls.last_poll_end;
     }
     bump(stats_.busy_cycles, busy);
+}
+
+// Single writer (this worker): the histograms need no synchronisation beyond relaxed stores.
+void worker::record_poll() noexcept {
+    const thread_context& ctx = tls;
+    auto ns = [this](std::uint64_t ticks) {
+        return static_cast<std::uint64_t>(static_cast<double>(ticks) * ns_per_tick_);
+    };
+    stats_.poll_ns.record(ns(ctx.last_poll_cycles));
+    std::uint64_t delay = ns(ctx.last_sched_cycles);
+    stats_.sched_delay_ns.record(delay);
+    if (ctx.last_wake_from_reactor)
+        stats_.event_to_poll_ns.record(delay);
 }
 
 void worker::park() {

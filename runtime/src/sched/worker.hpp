@@ -13,6 +13,7 @@
 
 #include "rt/detail/atomic.hpp"
 #include "rt/detail/task_header.hpp"
+#include "rt/introspect/histogram.hpp"
 #include "sched/local_queue.hpp"
 #include "sched/parker.hpp"
 
@@ -33,6 +34,10 @@ struct worker_stats {
     atomic<std::uint64_t> lifo_hits{0};
     atomic<std::uint64_t> overflows{0};
     atomic<std::uint64_t> busy_cycles{0};
+    // Introspection, in nanoseconds; recorded only with recording on.
+    histogram_recorder poll_ns;
+    histogram_recorder sched_delay_ns;
+    histogram_recorder event_to_poll_ns; // polls after a reactor wake
 };
 
 class worker {
@@ -50,6 +55,8 @@ public:
     queue_type::stealer& stealer() noexcept { return stealer_; }
     std::uint32_t index() const noexcept { return index_; }
     const worker_stats& stats() const noexcept { return stats_; }
+    /// Tasks in the local queue (any thread; approximate while the owner runs).
+    std::uint32_t queue_depth() const noexcept { return stealer_.len(); }
     /// Drops every queued task's reference (shutdown step 4; the thread has been joined).
     void drain(std::vector<task_header*>& out);
 
@@ -71,7 +78,11 @@ private:
     bool searching_ = false;
     std::uint32_t tick_ = 0;
     std::uint32_t rng_;
+    void record_poll() noexcept;
+
     worker_stats stats_;
+    bool recording_;
+    double ns_per_tick_;
     std::thread thread_;
 };
 

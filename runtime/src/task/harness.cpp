@@ -4,15 +4,19 @@
 #include "rt/detail/context.hpp"
 #include "sched/runtime_impl.hpp"
 
+#include <thread>
 #include <utility>
 
 namespace rt::detail {
 
-void complete_task(task_header* t) noexcept {
+void complete_task(task_header* t, std::uint64_t now) noexcept {
     using h = task_header;
-    t->stats.completed_cycles.store(cycle_now(), memory_order_relaxed);
-    if (t->sched_owner != nullptr)
-        t->sched_owner->tasks.remove(t);
+    if (t->outcome == task_outcome_code::none)
+        t->outcome = task_outcome_code::ok;
+    if (t->record)
+        t->stats.completed_cycles.store(now != 0 ? now : cycle_now(), memory_order_relaxed);
+    // Kept for introspection: the task's own reference now belongs to the retained list.
+    bool kept = t->sched_owner != nullptr && t->sched_owner->retire(t);
     std::uint64_t prev = t->state.load(memory_order_relaxed);
     std::uint64_t next;
     do {
@@ -23,9 +27,11 @@ void complete_task(task_header* t) noexcept {
         wake(t->join_waker);
         t->state.fetch_or(h::join_woken, memory_order_release);
     }
-    // The poller's reference and the task's own.
-    std::uint64_t before = t->state.fetch_sub(2 * h::ref_one, memory_order_acq_rel);
-    if (before / h::ref_one == 2)
+    // The poller's reference and (unless kept) the task's own. The count decides, not `kept`:
+    // the retained list may already have let go of its reference.
+    std::uint64_t drop = kept ? 1 : 2;
+    std::uint64_t before = t->state.fetch_sub(drop * h::ref_one, memory_order_acq_rel);
+    if (before / h::ref_one == drop)
         t->vtable->dealloc(t);
 }
 
@@ -34,6 +40,7 @@ void cancel_task(task_header* t) noexcept {
     tls.task = t;
     t->vtable->destroy_body(t);
     tls.task = saved;
+    t->outcome = task_outcome_code::cancelled;
     complete_task(t);
 }
 
@@ -55,24 +62,65 @@ poll_result poll_task(task_header* t) noexcept {
     ctx.task = t;
     ctx.budget = coop_budget;
     ctx.yield_requested = false;
-    std::uint64_t start = cycle_now();
-    std::uint64_t woke = t->stats.last_wake_cycles.load(memory_order_relaxed);
-    if (woke != 0 && start > woke)
-        bump(t->stats.scheduled_cycles, start - woke);
-    if (t->root.driver != nullptr || t->root.take_ready())
+    ctx.waker_taken = false;
+    const bool rec = t->record;
+    std::uint64_t start = 0;
+    // Restores the clock hint of an enclosing poll (a local set polls inside its driver's poll).
+    struct hint_guard {
+        std::uint64_t& hint;
+        std::uint64_t saved;
+        ~hint_guard() { hint = saved; }
+    } guard{ctx.now_hint, ctx.now_hint};
+    std::uint64_t chained = std::exchange(ctx.chained_start, 0);
+    if (rec) {
+        start = chained != 0 ? chained : cycle_now();
+        ctx.now_hint = start;
+        t->stats.poll_start_cycles.store(start, memory_order_relaxed);
+        std::uint64_t woke = t->stats.last_wake_cycles.load(memory_order_relaxed);
+        if (!(woke & task_stats::self_wake) && t->stats.polls.load(memory_order_relaxed) != 0)
+            bump(t->stats.wakes);
+        ctx.last_wake_from_reactor = (woke & task_stats::reactor_wake) != 0;
+        woke &= ~task_stats::wake_flags;
+        std::uint64_t delay = woke != 0 && start > woke ? start - woke : 0;
+        bump(t->stats.scheduled_cycles, delay);
+        ctx.last_sched_cycles = delay;
+    }
+    bool resumed = false;
+    if (t->root.driver != nullptr) {
         t->root.resume();
-    std::uint64_t end = cycle_now();
-    ctx.last_poll_cycles = end - start;
-    bump(t->stats.busy_cycles, end - start);
-    bump(t->stats.polls);
+    } else if (t->root.take_ready()) {
+        t->root.resume();
+        resumed = true;
+    }
     ctx.task = saved_task;
     bool yielded = std::exchange(ctx.yield_requested, false);
-    if (yielded)
-        t->stats.last_wake_cycles.store(end, memory_order_relaxed);
+    std::uint64_t end = 0;
+    if (rec) {
+        end = cycle_now();
+        ctx.now_hint = end;
+        ctx.last_poll_end = end;
+        ctx.last_poll_cycles = end - start;
+        bump(t->stats.busy_cycles, end - start);
+        bump(t->stats.polls);
+        t->stats.poll_end_cycles.store(end, memory_order_relaxed);
+        if (yielded)
+            t->stats.last_wake_cycles.store((end & ~task_stats::wake_flags) | task_stats::self_wake,
+                                            memory_order_relaxed);
+        // A poll that resumed the task and left it waiting must have handed out a waker (every
+        // rt awaitable takes one through current_waker()); if not, nothing can wake it again.
+        if (resumed)
+            t->no_waker.store(!ctx.waker_taken && !yielded, memory_order_relaxed);
+        if (end - start > t->sched_owner->stall_cycles())
+            t->sched_owner->report_stall(t, end - start);
+    } else {
+        ctx.last_poll_cycles = 0;
+        ctx.last_sched_cycles = 0;
+        ctx.last_poll_end = 0;
+    }
 
     if (t->frame.done()) {
         t->vtable->finish_body(t);
-        complete_task(t);
+        complete_task(t, end);
         return poll_result::complete;
     }
     prev = t->state.load(memory_order_relaxed);
@@ -85,6 +133,44 @@ poll_result poll_task(task_header* t) noexcept {
     } while (
         !t->state.compare_exchange_weak(prev, next, memory_order_acq_rel, memory_order_relaxed));
     return (next & h::notified) ? poll_result::notified : poll_result::idle;
+}
+
+bool try_pin(task_header* t) noexcept {
+    using h = task_header;
+    std::uint64_t prev = t->state.load(memory_order_relaxed);
+    do {
+        // Only an idle task: a NOTIFIED one sits in a run queue, and a poller takes RUNNING
+        // without checking it.
+        if (prev & (h::running | h::notified | h::complete))
+            return false;
+    } while (!t->state.compare_exchange_weak(prev, prev | h::running, memory_order_acquire,
+                                             memory_order_relaxed));
+    return true;
+}
+
+void unpin(task_header* t) noexcept {
+    using h = task_header;
+    std::uint64_t prev = t->state.load(memory_order_relaxed);
+    while (!t->state.compare_exchange_weak(prev, prev & ~h::running, memory_order_acq_rel,
+                                           memory_order_relaxed)) {
+    }
+    // A wake or abort that met our RUNNING bit only set NOTIFIED (it left the queueing to the
+    // "poller"): our reference becomes the run-queue entry's.
+    if (prev & h::notified)
+        t->sched->schedule(t);
+    else
+        ref_dec(t);
+}
+
+void acquire_for_cancel(task_header* t, std::uint64_t& prev) noexcept {
+    using h = task_header;
+    // Only a snapshot can hold RUNNING here (nothing polls any more): wait for it to let go.
+    for (;;) {
+        prev = t->state.fetch_or(h::running, memory_order_acq_rel);
+        if (!(prev & h::running) || (prev & h::complete))
+            return;
+        std::this_thread::yield();
+    }
 }
 
 } // namespace rt::detail

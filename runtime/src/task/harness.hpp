@@ -17,9 +17,21 @@ poll_result poll_task(task_header* t) noexcept;
 
 /// Marks `t` finished, wakes its joiner and drops the poller's and the task's own references.
 /// The caller is the thread that has `t` RUNNING.
-void complete_task(task_header* t) noexcept;
+/// `now` is the cycle clock if the caller has just read it (0: read it here).
+void complete_task(task_header* t, std::uint64_t now = 0) noexcept;
 
 /// Destroys an unfinished task's body and completes it as cancelled; caller has it RUNNING.
 void cancel_task(task_header* t) noexcept;
+
+/// Introspection's pin: takes the RUNNING bit of an idle task, so no thread resumes, frees or
+/// rewrites its frames until unpin(). Wakes meanwhile only set NOTIFIED. The caller holds a
+/// reference; false (nothing taken) when the task is running, queued or finished.
+bool try_pin(task_header* t) noexcept;
+/// Releases a pin and the caller's reference (which becomes a run-queue entry if the task was
+/// woken meanwhile).
+void unpin(task_header* t) noexcept;
+/// For cancellation at shutdown: sets RUNNING, waiting while a snapshot holds it; `prev` gets
+/// the state before.
+void acquire_for_cancel(task_header* t, std::uint64_t& prev) noexcept;
 
 } // namespace rt::detail

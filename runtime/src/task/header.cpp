@@ -28,11 +28,19 @@ void ref_dec(task_header* t) noexcept {
 namespace {
 
 void count_wake(task_header* t) noexcept {
-    if (tls.task == t)
+    if (!t->record)
+        return;
+    // Wakes from elsewhere are counted by the next poll (single writer, no locked add here);
+    // this only stamps the time, and says whether the wake was the task's own.
+    thread_context& ctx = tls;
+    std::uint64_t now = (ctx.now_hint != 0 ? ctx.now_hint : cycle_now()) & ~task_stats::wake_flags;
+    if (ctx.task == t) {
         bump(t->stats.self_wakes);
-    else
-        t->stats.wakes.fetch_add(1, memory_order_relaxed);
-    t->stats.last_wake_cycles.store(cycle_now(), memory_order_relaxed);
+        now |= task_stats::self_wake;
+    } else if (ctx.in_reactor) {
+        now |= task_stats::reactor_wake;
+    }
+    t->stats.last_wake_cycles.store(now, memory_order_relaxed);
 }
 
 // Sets NOTIFIED unless the task is finished or already queued. `owned` says whether the caller
@@ -105,6 +113,7 @@ waker current_waker() {
     thread_context& ctx = tls;
     if (ctx.task == nullptr)
         throw std::logic_error("rt: awaited a runtime operation outside of an rt task");
+    ctx.waker_taken = true;
     return waker{ctx.task, ctx.current};
 }
 
@@ -116,7 +125,8 @@ void yield_current() noexcept {
         return;
     // The poller requeues the task when the poll ends (and stamps the wake time then): no state
     // change needed now.
-    bump(ctx.task->stats.self_wakes);
+    if (ctx.task->record)
+        bump(ctx.task->stats.self_wakes);
     ctx.yield_requested = true;
 }
 

@@ -96,7 +96,8 @@ private:
             queued.swap(queue_);
         }
         for (task_header* t : tasks_) {
-            std::uint64_t prev = t->state.fetch_or(task_header::running, memory_order_acq_rel);
+            std::uint64_t prev;
+            acquire_for_cancel(t, prev);
             if (prev & task_header::complete) {
                 ref_dec(t);
                 continue;
@@ -161,6 +162,7 @@ bool local_drive::run_and_park() {
                         : sched_.unfinished() == 0;
         if (done)
             return true;
+        tls.waker_taken = true; // introspection: the park below registers this waker
         if (sched_.park(waker{tls.task, home_})) {
             parked_ = true;
             return false;

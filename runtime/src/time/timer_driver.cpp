@@ -66,11 +66,18 @@ std::optional<clock::time_point> timer_driver::next_deadline() {
     return origin_ + std::chrono::milliseconds(*t);
 }
 
-void timer_driver::fire_expired(clock::time_point now, std::vector<task_header*>& out) {
+void timer_driver::fire_expired(clock::time_point now, std::vector<task_header*>& out,
+                                histogram_recorder* lateness) {
     std::uint64_t tick = now_tick(now);
+    auto since_origin = now - origin_;
     std::lock_guard lock(mu_);
-    wheel_.advance(tick, [&out](timer_entry* e) {
+    wheel_.advance(tick, [&out, lateness, since_origin](timer_entry* e) {
         timer_node* n = node_of(e);
+        if (lateness != nullptr) {
+            auto late = since_origin - std::chrono::milliseconds(e->tick);
+            lateness->record(static_cast<std::uint64_t>(
+                std::chrono::duration_cast<std::chrono::nanoseconds>(late).count()));
+        }
         task_header* t = n->w.task;
         strand* target = n->w.target;
         out.push_back(t);

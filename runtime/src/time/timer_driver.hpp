@@ -11,6 +11,7 @@
 #pragma once
 
 #include "rt/detail/atomic.hpp"
+#include "rt/introspect/histogram.hpp"
 #include "rt/time/sleep.hpp"
 #include "time/wheel.hpp"
 
@@ -36,7 +37,9 @@ public:
     /// When the earliest pending timer is due; nullopt when none is pending.
     std::optional<clock::time_point> next_deadline();
     /// Fires every timer due at `now`: marks and references its task into `out` (wake them after).
-    void fire_expired(clock::time_point now, std::vector<task_header*>& out);
+    /// With `lateness`, records each timer's `now` minus its tick's deadline, in nanoseconds.
+    void fire_expired(clock::time_point now, std::vector<task_header*>& out,
+                      histogram_recorder* lateness = nullptr);
 
     std::size_t pending() {
         std::lock_guard lock(mu_);

@@ -46,6 +46,7 @@
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 namespace rt::mpmc {
@@ -81,6 +82,12 @@ namespace rt::detail {
 template <class T>
 class mpmc_send_awaiter {
 public:
+    RT_AWAIT_POINT("mpmc::send");
+    void await_describe(std::string& out) const {
+        out = "channel ";
+        append_address(out, s_);
+    }
+
     mpmc_send_awaiter(mpmc_state<T>* s, T&& v) noexcept : s_(s), value_(std::move(v)) {}
     // Movable until it first suspends (select and timeout move their branches into place).
     mpmc_send_awaiter(mpmc_send_awaiter&& o) noexcept : s_(o.s_), value_(std::move(o.value_)) {}
@@ -171,6 +178,12 @@ private:
 template <class T>
 class mpmc_recv_awaiter {
 public:
+    RT_AWAIT_POINT("mpmc::recv");
+    void await_describe(std::string& out) const {
+        out = "channel ";
+        append_address(out, s_);
+    }
+
     explicit mpmc_recv_awaiter(mpmc_state<T>* s) noexcept : s_(s) {}
     // Movable until it first suspends (select and timeout move their branches into place).
     mpmc_recv_awaiter(mpmc_recv_awaiter&& o) noexcept : s_(o.s_) {}

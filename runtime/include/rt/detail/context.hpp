@@ -19,8 +19,21 @@ struct thread_context {
     task_header* task = nullptr;
     strand* current = nullptr;
     std::uint32_t budget = 0;
-    bool yield_requested = false;       // the polled task asked to run again after this poll
-    std::uint64_t last_poll_cycles = 0; // how long the last poll_task on this thread ran
+    bool yield_requested = false;        // the polled task asked to run again after this poll
+    std::uint64_t last_poll_cycles = 0;  // how long the last poll_task on this thread ran
+    std::uint64_t last_sched_cycles = 0; // how long that task waited between its wake and poll
+    bool last_wake_from_reactor = false; // that wake came from the reactor (event-to-poll)
+    bool waker_taken = false;            // current_waker() was called during this poll
+    bool in_reactor = false;             // this thread is a reactor: its wakes are events
+    // A recent cycle-clock reading, or 0: while poll_task runs with recording on, the poll's
+    // start (then its end). Wakes and spawns made meanwhile use it instead of reading the clock
+    // (a read costs tens of ns on a VM), off by at most one poll's duration.
+    std::uint64_t now_hint = 0;
+    // Set by a worker going straight from one poll to the next: the previous poll's end serves
+    // as this poll's start (one clock read less per poll; the few ns in between count as busy).
+    // poll_task consumes it. last_poll_end is that end (0 when recording is off).
+    std::uint64_t chained_start = 0;
+    std::uint64_t last_poll_end = 0;
 };
 
 extern constinit thread_local thread_context tls;

@@ -19,6 +19,7 @@
 
 #include <array>
 #include <cstddef>
+#include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -54,6 +55,21 @@ public:
         if (home_ != nullptr && home_->driver == this)
             home_->driver = nullptr;
         destroy_branches(none);
+    }
+
+    RT_AWAIT_POINT("select");
+    /// "N branches: sleep | mpmc::recv": what each branch still running awaits.
+    void await_describe(std::string& out) const {
+        out = std::to_string(n) + " branches:";
+        for (std::size_t i = 0; i < n; ++i) {
+            out += i == 0 ? " " : " | ";
+            const char* w = branch_what(i);
+            out += w != nullptr ? w : "-";
+        }
+    }
+    /// What branch i awaits now; null when it finished, was dropped or never started.
+    const char* branch_what(std::size_t i) const noexcept {
+        return branch_what_impl(i, std::index_sequence_for<As...>{});
     }
 
     bool await_ready() const noexcept { return false; }
@@ -114,6 +130,21 @@ private:
         std::coroutine_handle<> h;
         ((i == I ? (void)(h = std::get<I>(branches_).handle()) : void()), ...);
         return h;
+    }
+
+    template <std::size_t... I>
+    const char* branch_what_impl(std::size_t i, std::index_sequence<I...>) const noexcept {
+        const char* w = nullptr;
+        (
+            [&] {
+                if (i != I)
+                    return;
+                auto h = std::get<I>(branches_).handle();
+                if (h && !h.done())
+                    w = h.promise().await_.what;
+            }(),
+            ...);
+        return w;
     }
 
     void destroy_branches(std::size_t keep) noexcept {

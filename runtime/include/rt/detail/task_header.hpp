@@ -23,6 +23,7 @@
 
 #include "rt/detail/atomic.hpp"
 
+#include "rt/detail/await_point.hpp"
 #include "rt/detail/source_location.hpp"
 #include <coroutine>
 #include <cstdint>
@@ -121,17 +122,31 @@ struct waker {
 /// Per-task counters. Written by the thread polling the task, read by snapshots from anywhere.
 /// Times are kept in cycle-counter ticks (cheap to read) and converted when reported. Fields
 /// marked "poller" are written only by the thread that has the task RUNNING (plain load+store,
-/// see bump()); `wakes` is written by whoever wakes the task from outside it.
+/// see bump()); `last_wake_cycles` by whoever wakes the task. With recording off
+/// (runtime_builder::introspection(false)) none of them is written.
 struct task_stats {
+    /// Set in last_wake_cycles when the reactor made the wake (the next poll then measures the
+    /// event-to-poll latency); the stamp loses its lowest bits, a few cycles.
+    static constexpr std::uint64_t reactor_wake = 1;
+    /// Set in last_wake_cycles when the task woke itself (or yielded): the next poll is not
+    /// counted as a wake from elsewhere.
+    static constexpr std::uint64_t self_wake = 2;
+    static constexpr std::uint64_t wake_flags = reactor_wake | self_wake;
+
     atomic<std::uint64_t> polls{0};            // poller
     atomic<std::uint64_t> busy_cycles{0};      // poller
     atomic<std::uint64_t> scheduled_cycles{0}; // poller: woken but not yet running
     atomic<std::uint64_t> self_wakes{0};       // poller: wakes from inside its own poll
-    atomic<std::uint64_t> wakes{0};            // wakes from elsewhere
+    atomic<std::uint64_t> wakes{0};            // poller: polls caused by wakes from elsewhere
     atomic<std::uint64_t> last_wake_cycles{0};
     atomic<std::uint64_t> created_cycles{0};
     atomic<std::uint64_t> completed_cycles{0};
+    atomic<std::uint64_t> poll_start_cycles{0}; // poller: when the current or last poll began
+    atomic<std::uint64_t> poll_end_cycles{0};   // poller: when the last poll ended
 };
+
+/// How a finished task ended (task_header::outcome).
+enum class task_outcome_code : std::uint8_t { none, ok, failed, cancelled };
 
 struct task_header {
     static constexpr std::uint64_t running = 1u << 0;
@@ -161,8 +176,16 @@ struct task_header {
     char* name = nullptr; // owned, nul-terminated; null when unnamed
     rt::source_location location;
     task_stats stats;
+    // The root frame's await record (rt/detail/await_point.hpp); null for blocking work. Read
+    // only by a snapshot that has pinned the task (introspect/pin.hpp).
+    const await_record* await_root = nullptr;
     atomic<std::uint32_t> last_worker{~0u}; // written by the poller
     task_kind kind = task_kind::async;
+    bool record = true; // introspection on for this task's runtime; fixed at spawn
+    // Written by the completing thread before COMPLETE is published; read after seeing COMPLETE.
+    task_outcome_code outcome = task_outcome_code::none;
+    // Poller: the last poll that resumed the task left it idle without taking a waker.
+    atomic<bool> no_waker{false};
 
     std::uint64_t refs() const noexcept { return state.load(memory_order_acquire) / ref_one; }
 };

@@ -13,6 +13,7 @@
 // calls already running are waited for and queued ones dropped, and every thread is joined.
 #pragma once
 
+#include "rt/introspect/snapshot.hpp"
 #include "rt/io/backend.hpp"
 #include "rt/task/task.hpp"
 
@@ -67,6 +68,34 @@ public:
         on_log_ = std::move(f);
         return *this;
     }
+    /// Introspection recording (task counters, await chains, histograms, findings); on by
+    /// default. Off, snapshots are empty and the hot paths skip every timestamp.
+    runtime_builder& introspection(bool on) {
+        introspection_ = on;
+        return *this;
+    }
+    /// Finished tasks stay in snapshots for `keep` (default 5 s), at most about `max_count` of
+    /// them (default 1000; kept per task-list shard, so the bound is approximate).
+    runtime_builder& retain_completed(std::chrono::nanoseconds keep, std::size_t max_count) {
+        retain_for_ = keep;
+        retain_max_ = max_count;
+        return *this;
+    }
+    /// A poll longer than this is a stall (default 10 ms).
+    runtime_builder& stall_threshold(std::chrono::nanoseconds d) {
+        stall_threshold_ = d;
+        return *this;
+    }
+    /// Called on the polling thread right after each stall; must not block for long.
+    runtime_builder& on_stall(std::function<void(const introspect::stall&)> f) {
+        on_stall_ = std::move(f);
+        return *this;
+    }
+    /// A task woken but not polled for longer than this is a finding (default 100 ms).
+    runtime_builder& scheduled_threshold(std::chrono::nanoseconds d) {
+        scheduled_threshold_ = d;
+        return *this;
+    }
     /// Starts the threads. Throws std::invalid_argument for settings that cannot work.
     runtime build();
 
@@ -76,6 +105,12 @@ public:
     std::string thread_name_ = "rt";
     rt::io_backend io_backend_ = rt::io_backend::epoll;
     std::function<void(std::string_view)> on_log_;
+    bool introspection_ = true;
+    std::chrono::nanoseconds retain_for_ = std::chrono::seconds(5);
+    std::size_t retain_max_ = 1000;
+    std::chrono::nanoseconds stall_threshold_ = std::chrono::milliseconds(10);
+    std::function<void(const introspect::stall&)> on_stall_;
+    std::chrono::nanoseconds scheduled_threshold_ = std::chrono::milliseconds(100);
 };
 
 class runtime {
@@ -96,7 +131,7 @@ public:
     T block_on(task<T> t) {
         if (!t.valid())
             throw std::invalid_argument("rt::runtime::block_on: empty task");
-        drive(t.handle());
+        drive(t.handle(), &t.handle().promise().await_);
         return t.handle().promise().result().take();
     }
 
@@ -105,13 +140,18 @@ public:
     /// The I/O backend the reactor runs (epoll when io_uring was asked for but is unavailable).
     rt::io_backend io_backend() const noexcept;
 
+    /// Introspection from outside the runtime (rt/introspect/snapshot.hpp); any thread.
+    introspect::runtime_snapshot snapshot() const;
+    introspect::runtime_snapshot snapshot_since(std::uint64_t version) const;
+    std::optional<introspect::task_info> find_task(task_id id) const;
+
     /// For the library's own use (introspection, handles).
     detail::runtime_impl& impl() const noexcept { return *impl_; }
 
 private:
     friend class runtime_builder;
     explicit runtime(const runtime_builder& b);
-    void drive(std::coroutine_handle<> root);
+    void drive(std::coroutine_handle<> root, const detail::await_record* root_record);
 
     std::unique_ptr<detail::runtime_impl> impl_;
 };

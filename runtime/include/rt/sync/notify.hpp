@@ -15,6 +15,7 @@
 #include "rt/detail/waiter.hpp"
 
 #include <coroutine>
+#include <string>
 
 namespace rt {
 
@@ -46,6 +47,12 @@ public:
 
     class awaiter {
     public:
+        RT_AWAIT_POINT("notify::notified");
+        void await_describe(std::string& out) const {
+            out = "notify ";
+            detail::append_address(out, &n_);
+        }
+
         explicit awaiter(notify& n) noexcept : n_(n) {}
         // Movable until it first suspends (select and timeout move their branches into place).
         awaiter(awaiter&& o) noexcept : n_(o.n_) {}

@@ -17,6 +17,7 @@
 #include "rt/task/join_error.hpp"
 
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 namespace rt {
@@ -52,6 +53,14 @@ public:
     ~join_handle() { reset(); }
 
     task_id id() const noexcept { return t_ ? t_->id : 0; }
+
+    // Await chains show `co_await handle` as "join" on the task's id.
+    RT_AWAIT_POINT("join");
+    void await_describe(std::string& out) const {
+        out = "task " + std::to_string(id());
+        if (t_ != nullptr && t_->kind == task_kind::blocking)
+            out += " (blocking)";
+    }
     bool is_finished() const noexcept {
         return t_ && (t_->state.load(detail::memory_order_acquire) & detail::task_header::complete);
     }

@@ -33,6 +33,7 @@ class local_scheduler;
 /// has no unfinished task if `until` is null.
 class local_drive final : strand_driver {
 public:
+    RT_AWAIT_POINT("local_set::run");
     local_drive(local_scheduler& s, task_header* until) noexcept : sched_(s), until_(until) {}
     local_drive(local_drive&& o) noexcept : sched_(o.sched_), until_(o.until_) {}
     local_drive(const local_drive&) = delete;
@@ -61,6 +62,7 @@ task_header* spawn_local_task(local_scheduler& s, task_header* t, const task_vta
 
 class local_set {
 public:
+    RT_AWAIT_POINT("local_set"); // `co_await set` in await chains
     local_set();
     ~local_set();
     local_set(const local_set&) = delete;

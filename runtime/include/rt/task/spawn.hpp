@@ -44,6 +44,8 @@ struct async_task final : task_header {
         auto frame = std::coroutine_handle<task_promise<T>>::from_address(h->frame.address());
         self->result.move_from(frame.promise().result());
         self->finished = true;
+        h->outcome =
+            self->result.has_exception() ? task_outcome_code::failed : task_outcome_code::ok;
         h->frame = {};
         frame.destroy();
     }
@@ -63,10 +65,11 @@ struct async_task final : task_header {
                                         &finish_body};
 
     /// A header for `frame`, which it now owns.
-    static async_task* make(std::coroutine_handle<> frame) {
+    static async_task* make(std::coroutine_handle<task_promise<T>> frame) {
         auto* t = new (frame_allocate(sizeof(async_task))) async_task();
         t->frame = frame;
         t->root.leaf = frame;
+        t->await_root = &frame.promise().await_;
         return t;
     }
 };
@@ -105,6 +108,8 @@ struct blocking_task final : task_header {
             self->result.set_exception(std::current_exception());
         }
         self->fn.reset();
+        if (self->result.has_exception())
+            h->outcome = task_outcome_code::failed;
         blocking_finish(h);
     }
     static void destroy_body(task_header* h) { static_cast<blocking_task*>(h)->fn.reset(); }

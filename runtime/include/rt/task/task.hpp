@@ -16,12 +16,15 @@
 // Pass what the coroutine needs as parameters; they live in the frame.
 #pragma once
 
+#include "rt/detail/await_point.hpp"
+#include "rt/detail/awaitable_traits.hpp"
 #include "rt/detail/context.hpp"
 #include "rt/detail/frame_alloc.hpp"
 #include "rt/detail/result_storage.hpp"
 
 #include <coroutine>
 #include <exception>
+#include <type_traits>
 #include <utility>
 
 namespace rt {
@@ -31,9 +34,54 @@ class task;
 
 namespace detail {
 
+template <class A>
+inline constexpr bool is_task_v = false;
+template <class U>
+inline constexpr bool is_task_v<task<U>> = true;
+
+/// Awaits *a in place (see task_promise_base::await_transform).
+template <class A>
+struct await_ref {
+    A* a;
+    bool await_ready() noexcept(noexcept(a->await_ready())) { return a->await_ready(); }
+    template <class P>
+    decltype(auto)
+    await_suspend(std::coroutine_handle<P> h) noexcept(noexcept(a->await_suspend(h))) {
+        return a->await_suspend(h);
+    }
+    decltype(auto) await_resume() noexcept(noexcept(a->await_resume())) {
+        return a->await_resume();
+    }
+};
+
 class task_promise_base {
 public:
     std::suspend_always initial_suspend() noexcept { return {}; }
+
+    /// Every co_await in a task passes through here: it notes what is awaited and where (the
+    /// default argument is evaluated at the co_await), for introspection's await chains, and
+    /// hands the awaitable on. See rt/detail/await_point.hpp.
+    ///
+    /// An awaiter without operator co_await is handed on through await_ref, a prvalue that points
+    /// at it: g++ 12 copies an lvalue (and moves an xvalue) that await_transform returns into a
+    /// temporary, which would await a copy (or not compile for move-only awaiters).
+    template <class A>
+    decltype(auto)
+    await_transform(A&& a, rt::source_location where = rt::source_location::current()) noexcept {
+        if constexpr (is_task_v<std::remove_cvref_t<A>>) {
+            await_.what = "task";
+            await_.describe = nullptr;
+            await_.awaitable = &a;
+            await_.child = a.handle() ? &a.handle().promise().await_ : nullptr;
+            await_.where = where;
+        } else {
+            record_await(await_, a, where);
+        }
+        if constexpr (has_member_co_await<A> || has_free_co_await<A>)
+            return static_cast<A&&>(a);
+        else
+            return await_ref<std::remove_reference_t<A>>{&a};
+    }
 
     struct final_awaiter {
         bool await_ready() const noexcept { return false; }
@@ -54,6 +102,7 @@ public:
     static void operator delete(void* p, std::size_t size) noexcept { frame_deallocate(p, size); }
 
     std::coroutine_handle<> continuation_;
+    await_record await_; // where this frame is suspended (written by its own thread)
 };
 
 template <class T>

@@ -14,6 +14,7 @@ namespace rt {
 
 namespace detail {
 struct yield_awaiter {
+    RT_AWAIT_POINT("yield");
     bool await_ready() const noexcept { return tls.task == nullptr; }
     void await_suspend(std::coroutine_handle<>) const noexcept { yield_current(); }
     void await_resume() const noexcept {}

@@ -27,6 +27,7 @@ public:
 
     class tick_awaiter : public detail::sleep_awaiter {
     public:
+        RT_AWAIT_POINT("interval::tick");
         explicit tick_awaiter(interval& iv) noexcept : sleep_awaiter(iv.next_), iv_(iv) {}
         clock::time_point await_resume() noexcept {
             sleep_awaiter::await_resume();

@@ -14,7 +14,10 @@
 #include "rt/detail/timer_entry.hpp"
 #include "rt/time/clock.hpp"
 
+#include <chrono>
 #include <coroutine>
+#include <cstdio>
+#include <string>
 
 namespace rt {
 
@@ -42,6 +45,15 @@ public:
     ~sleep_awaiter() {
         if (registered_)
             timer_cancel(node_);
+    }
+
+    RT_AWAIT_POINT("sleep");
+    void await_describe(std::string& out) const {
+        auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline_ - clock::now());
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "deadline in %.3f ms",
+                      static_cast<double>(left.count()) / 1000.0);
+        out = buf;
     }
 
     bool await_ready() noexcept {

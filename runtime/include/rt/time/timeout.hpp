@@ -31,6 +31,12 @@ public:
     timeout_awaitable(clock::time_point deadline, Arg&& a)
         : select_(std::forward<Arg>(a), sleep_awaiter(deadline)) {}
 
+    RT_AWAIT_POINT("timeout");
+    void await_describe(std::string& out) const {
+        const char* inner = select_.branch_what(0);
+        out = std::string("of ") + (inner != nullptr ? inner : "-");
+    }
+
     bool await_ready() const noexcept { return false; }
     bool await_suspend(std::coroutine_handle<> h) { return select_.await_suspend(h); }
     expected<inner_result, elapsed> await_resume() {

@@ -1,0 +1,105 @@
+// rt::introspect::snapshot(): a copy of what every task, worker, the blocking pool and the
+// reactor of a runtime are doing.
+//
+//     auto s = rt::introspect::snapshot();              // from inside any task of the runtime
+//     auto s = runtime.snapshot();                      // from outside, through the runtime
+//     auto d = rt::introspect::snapshot_since(s.version); // later: only tasks changed since
+//     auto t = rt::introspect::find_task(id);           // one task by id
+//
+// "Consistent enough": counters are read without stopping anything, so totals may be off by the
+// polls in flight. Each idle task is pinned for the moment its await chain is copied (a wake in
+// that moment is delayed, never lost). Recording is on by default; runtime_builder's
+// introspection(false) turns it off, and then tasks, counters and histograms come back empty.
+#pragma once
+
+#include "rt/introspect/histogram.hpp"
+#include "rt/introspect/task_info.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rt::introspect {
+
+struct worker_info {
+    std::uint32_t index = 0;
+    std::size_t local_queue_depth = 0;
+    std::uint64_t lifo = 0; // polls taken from the LIFO slot
+    std::uint64_t polls = 0;
+    std::uint64_t steals = 0;       // successful steal operations
+    std::uint64_t stolen_tasks = 0; // tasks moved by them
+    std::uint64_t parks = 0;
+    std::uint64_t unparks = 0;
+    std::uint64_t overflows = 0; // times half the local queue moved to the global queue
+    std::chrono::nanoseconds busy{0};
+};
+
+struct blocking_info {
+    std::size_t threads = 0;
+    std::size_t idle_threads = 0;
+    std::size_t queue_depth = 0;
+    std::uint64_t tasks_run = 0;
+};
+
+/// The reactor thread. Histograms are in nanoseconds.
+struct reactor_info {
+    std::uint64_t iterations = 0;
+    std::uint64_t timer_wakeups = 0; // tasks woken by expired timers
+    std::uint64_t kicks = 0;         // cross-thread wake-ups of the reactor (eventfd)
+    std::uint64_t io_events = 0;     // readiness events (none until the I/O driver lands)
+    histogram event_to_poll;         // a reactor wake until the woken task's next poll begins
+    histogram timer_lateness;        // a timer's firing minus its (millisecond-tick) deadline
+    histogram loop_duration;         // one loop iteration's work, from wait return to next wait
+};
+
+/// Something worth a look, like tokio-console's warnings.
+struct finding {
+    enum class kind : std::uint8_t {
+        stall,              // a poll ran longer than the stall threshold
+        scheduled_too_long, // woken but not polled for longer than the scheduling threshold
+        lost_waker,         // idle after a poll that registered no waker: nothing can wake it
+        self_wakes,         // woke itself in (nearly) every poll
+    };
+    kind what = kind::stall;
+    task_id task = 0;
+    std::string name;
+    location spawn_location;
+    std::chrono::nanoseconds duration{0}; // the stall, or the time scheduled
+    std::string message;
+};
+
+/// What runtime_builder::on_stall's callback receives, on the worker, right after the poll.
+struct stall {
+    task_id task = 0;
+    std::string name;
+    location spawn_location;
+    std::chrono::nanoseconds duration{0};
+    std::uint32_t worker = ~0u; // compute worker index; ~0u when polled elsewhere (block_on...)
+};
+
+struct runtime_snapshot {
+    /// Pass to snapshot_since() to get only what changed after this snapshot was taken.
+    std::uint64_t version = 0;
+    std::chrono::steady_clock::time_point taken;
+    bool recording = true;
+    std::vector<task_info> tasks; // live ones, then retained finished ones
+    std::vector<worker_info> workers;
+    std::size_t global_queue_depth = 0;
+    blocking_info blocking;
+    reactor_info reactor;
+    histogram poll_duration;    // every poll on the compute workers
+    histogram scheduling_delay; // wake to poll, on the compute workers
+    std::vector<finding> findings;
+};
+
+/// The current runtime's snapshot; throws std::runtime_error outside a runtime.
+runtime_snapshot snapshot();
+/// Like snapshot(), but `tasks` holds only tasks created, woken, polled or finished after the
+/// snapshot whose version is `version` was taken (plus any running now).
+runtime_snapshot snapshot_since(std::uint64_t version);
+/// One task of the current runtime, live or retained; nullopt when unknown or dropped.
+std::optional<task_info> find_task(task_id id);
+
+} // namespace rt::introspect
