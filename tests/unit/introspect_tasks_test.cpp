@@ -127,6 +127,88 @@ TEST(introspect_tasks, a_hundred_tasks_blocked_on_one_channel_show_the_receive_a
     }());
 }
 
+// One task parked on each kind of channel and lock: every one shows its await by name, with the
+// line of its co_await.
+struct parked {
+    rt::mpsc::receiver<int> mpsc_rx;
+    rt::oneshot::receiver<int> oneshot_rx;
+    rt::broadcast::receiver<int> broadcast_rx;
+    rt::watch::receiver<int> watch_rx;
+    rt::mutex<int> m{0};
+    rt::semaphore sem{0};
+};
+
+rt::task<> park_mpsc(parked* p) {
+    (void)co_await p->mpsc_rx.recv();
+}
+constexpr std::uint32_t mpsc_line = __LINE__ - 2;
+rt::task<> park_oneshot(parked* p) {
+    (void)co_await p->oneshot_rx;
+}
+constexpr std::uint32_t oneshot_line = __LINE__ - 2;
+rt::task<> park_broadcast(parked* p) {
+    (void)co_await p->broadcast_rx.recv();
+}
+constexpr std::uint32_t broadcast_line = __LINE__ - 2;
+rt::task<> park_watch(parked* p) {
+    (void)co_await p->watch_rx.changed();
+}
+constexpr std::uint32_t watch_line = __LINE__ - 2;
+rt::task<> park_mutex(parked* p) {
+    auto g = co_await p->m.lock();
+}
+constexpr std::uint32_t mutex_line = __LINE__ - 2;
+rt::task<> park_semaphore(parked* p) {
+    auto permit = co_await p->sem.acquire();
+}
+constexpr std::uint32_t semaphore_line = __LINE__ - 2;
+
+TEST(introspect_tasks, channel_and_lock_awaits_show_by_name_and_line) {
+    auto r = make_runtime();
+    r.block_on([]() -> rt::task<> {
+        auto [mtx, mrx] = rt::mpsc::channel<int>(1);
+        auto [otx, orx] = rt::oneshot::channel<int>();
+        auto [btx, brx] = rt::broadcast::channel<int>(4);
+        auto [wtx, wrx] = rt::watch::channel<int>(0);
+        parked p{std::move(mrx), std::move(orx), std::move(brx), std::move(wrx)};
+        auto held = co_await p.m.lock(); // park_mutex waits for it
+        struct expect {
+            rt::join_handle<void> h;
+            const char* what;
+            std::uint32_t line;
+        };
+        std::vector<expect> want;
+        want.push_back({rt::spawn(park_mpsc(&p)), "mpsc::recv", mpsc_line});
+        want.push_back({rt::spawn(park_oneshot(&p)), "oneshot::recv", oneshot_line});
+        want.push_back({rt::spawn(park_broadcast(&p)), "broadcast::recv", broadcast_line});
+        want.push_back({rt::spawn(park_watch(&p)), "watch::changed", watch_line});
+        want.push_back({rt::spawn(park_mutex(&p)), "mutex::lock", mutex_line});
+        want.push_back({rt::spawn(park_semaphore(&p)), "semaphore::acquire", semaphore_line});
+        for (auto& w : want) {
+            auto t = co_await wait_for_task(w.h.id(), [](const ri::task_info& i) {
+                return is_idle(i) && i.await_chain.size() == 1;
+            });
+            EXPECT_TRUE(t.has_value()) << w.what;
+            if (!t || t->await_chain.size() != 1)
+                continue;
+            // The spawned park_* frame is the task's root: one await, the primitive's.
+            const ri::await_point& a = t->await_chain.front();
+            EXPECT_EQ(a.what, w.what);
+            EXPECT_EQ(a.line, w.line) << w.what;
+            EXPECT_TRUE(from_this_file(a.file)) << a.file;
+        }
+        // Let every one finish.
+        EXPECT_TRUE(co_await mtx.send(1));
+        (void)std::move(otx).send(2);
+        (void)btx.send(3);
+        (void)wtx.send(4);
+        { auto gone = std::move(held); }
+        p.sem.add_permits(1);
+        for (auto& w : want)
+            EXPECT_TRUE(co_await w.h);
+    }());
+}
+
 rt::task<> inner_wait(rt::notify* n) {
     co_await n->notified();
 }

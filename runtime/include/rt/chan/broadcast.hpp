@@ -32,6 +32,7 @@
 #pragma once
 
 #include "rt/detail/atomic.hpp"
+#include "rt/detail/await_point.hpp"
 #include "rt/detail/context.hpp"
 #include "rt/detail/waiter.hpp"
 #include "rt/expected.hpp"
@@ -308,6 +309,7 @@ public:
 
     class recv_awaiter {
     public:
+        RT_AWAIT_POINT("broadcast::recv");
         explicit recv_awaiter(receiver& rx) noexcept : rx_(rx) {}
         // Movable until it first suspends (select and timeout move their branches into place).
         recv_awaiter(recv_awaiter&& o) noexcept : rx_(o.rx_) {}

@@ -44,6 +44,7 @@
 
 #include "rt/chan/detail/mpsc_bounded.hpp"
 #include "rt/chan/detail/mpsc_unbounded.hpp"
+#include "rt/detail/await_point.hpp"
 #include "rt/detail/context.hpp"
 #include "rt/expected.hpp"
 
@@ -93,6 +94,7 @@ class recv_awaiter {
     using T = typename Core::value_type;
 
 public:
+    RT_AWAIT_POINT("mpsc::recv");
     explicit recv_awaiter(Core& c) noexcept : c_(&c) {}
     // Movable until it first suspends (select and timeout move their branches into place).
     recv_awaiter(recv_awaiter&& o) noexcept : c_(o.c_) {}
@@ -255,6 +257,7 @@ class send_awaiter {
     using core = mpsc_bounded<T>;
 
 public:
+    RT_AWAIT_POINT("mpsc::send");
     send_awaiter(core& c, T&& v) noexcept : c_(&c), value_(std::move(v)) {}
     // Movable until it first suspends (select and timeout move their branches into place).
     send_awaiter(send_awaiter&& o) noexcept : c_(o.c_), value_(std::move(o.value_)) {}

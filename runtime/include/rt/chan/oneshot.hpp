@@ -17,6 +17,7 @@
 
 #include "rt/chan/detail/mpsc_wake.hpp"
 #include "rt/detail/atomic.hpp"
+#include "rt/detail/await_point.hpp"
 #include "rt/detail/context.hpp"
 #include "rt/detail/waiter.hpp"
 #include "rt/expected.hpp"
@@ -221,6 +222,7 @@ private:
 template <class T>
 class receiver {
 public:
+    RT_AWAIT_POINT("oneshot::recv");
     receiver() noexcept = default;
     explicit receiver(detail::state<T>* s) noexcept : s_(s) {}
     receiver(receiver&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}

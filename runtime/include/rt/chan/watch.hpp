@@ -33,6 +33,7 @@
 
 #include "rt/chan/detail/watch_rwlock.hpp"
 #include "rt/detail/atomic.hpp"
+#include "rt/detail/await_point.hpp"
 #include "rt/detail/context.hpp"
 #include "rt/detail/waiter.hpp"
 #include "rt/expected.hpp"
@@ -307,6 +308,7 @@ public:
 
     class changed_awaiter {
     public:
+        RT_AWAIT_POINT("watch::changed");
         explicit changed_awaiter(receiver& rx) noexcept : rx_(rx) {}
         // Movable until it first suspends (select and timeout move their branches into place).
         changed_awaiter(changed_awaiter&& o) noexcept : rx_(o.rx_) {}

@@ -17,6 +17,7 @@
 // thread and the registration memory). Destroying it deregisters and closes the descriptor.
 #pragma once
 
+#include "rt/detail/await_point.hpp"
 #include "rt/detail/context.hpp"
 #include "rt/detail/waiter.hpp"
 #include "rt/io/io_result.hpp"
@@ -39,6 +40,7 @@ void io_unlink_waiter(io_registration* r, io_direction dir, waiter& w) noexcept;
 
 class readiness_awaiter {
 public:
+    RT_AWAIT_POINT("io::readiness");
     readiness_awaiter(io_registration* r, io_direction dir) noexcept : reg_(r), dir_(dir) {}
     readiness_awaiter(readiness_awaiter&& o) noexcept : reg_(o.reg_), dir_(o.dir_) {}
     readiness_awaiter& operator=(readiness_awaiter&&) = delete;

@@ -20,6 +20,7 @@
 #pragma once
 
 #include "rt/detail/atomic.hpp"
+#include "rt/detail/await_point.hpp"
 #include "rt/detail/context.hpp"
 #include "rt/detail/waiter.hpp"
 
@@ -49,6 +50,7 @@ public:
 
     class wait_awaiter {
     public:
+        RT_AWAIT_POINT("barrier::wait");
         explicit wait_awaiter(barrier& b) noexcept : b_(b) {}
         // Movable until it first suspends (select and timeout move their branches into place).
         wait_awaiter(wait_awaiter&& o) noexcept : b_(o.b_) {}

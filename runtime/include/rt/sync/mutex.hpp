@@ -24,6 +24,7 @@
 #pragma once
 
 #include "rt/detail/atomic.hpp"
+#include "rt/detail/await_point.hpp"
 #include "rt/detail/context.hpp"
 #include "rt/detail/waiter.hpp"
 
@@ -80,6 +81,7 @@ public:
 
     class lock_awaiter {
     public:
+        RT_AWAIT_POINT("mutex::lock");
         explicit lock_awaiter(mutex& m) noexcept : m_(m) {}
         // Movable until it first suspends (select and timeout move their branches into place).
         lock_awaiter(lock_awaiter&& o) noexcept : m_(o.m_) {}

@@ -25,6 +25,7 @@
 #pragma once
 
 #include "rt/detail/atomic.hpp"
+#include "rt/detail/await_point.hpp"
 #include "rt/detail/context.hpp"
 #include "rt/detail/waiter.hpp"
 #include "rt/expected.hpp"
@@ -99,6 +100,7 @@ public:
         using inner = task<const T*>;
 
     public:
+        RT_AWAIT_POINT("once_cell::get_or_init");
         template <class G>
         init_awaitable(once_cell& c, G&& f) : c_(c), f_(std::forward<G>(f)) {}
         // Movable until it first suspends (select and timeout move their branches into place).
@@ -142,6 +144,7 @@ private:
     // Completes with true when the caller must initialize the cell, false when it is ready.
     class claim_awaiter {
     public:
+        RT_AWAIT_POINT("once_cell::wait");
         explicit claim_awaiter(once_cell& c) noexcept : c_(c) {}
         claim_awaiter(const claim_awaiter&) = delete;
         claim_awaiter& operator=(const claim_awaiter&) = delete;

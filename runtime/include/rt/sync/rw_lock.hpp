@@ -24,6 +24,7 @@
 #pragma once
 
 #include "rt/detail/atomic.hpp"
+#include "rt/detail/await_point.hpp"
 #include "rt/detail/context.hpp"
 #include "rt/detail/waiter.hpp"
 
@@ -122,6 +123,7 @@ public:
     template <bool Exclusive>
     class lock_awaiter {
     public:
+        RT_AWAIT_POINT(Exclusive ? "rw_lock::write" : "rw_lock::read");
         using guard_type = std::conditional_t<Exclusive, write_guard, read_guard>;
 
         explicit lock_awaiter(rw_lock& l) noexcept : l_(l) { n_.exclusive = Exclusive; }

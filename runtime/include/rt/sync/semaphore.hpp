@@ -25,6 +25,7 @@
 #pragma once
 
 #include "rt/detail/atomic.hpp"
+#include "rt/detail/await_point.hpp"
 #include "rt/detail/context.hpp"
 #include "rt/detail/waiter.hpp"
 #include "rt/expected.hpp"
@@ -107,6 +108,7 @@ public:
 
     class acquire_awaiter {
     public:
+        RT_AWAIT_POINT("semaphore::acquire");
         acquire_awaiter(semaphore& s, std::size_t n) noexcept : s_(s) { n_.wanted = n; }
         // Movable until it first suspends (select and timeout move their branches into place).
         acquire_awaiter(acquire_awaiter&& o) noexcept : s_(o.s_) { n_.wanted = o.n_.wanted; }
