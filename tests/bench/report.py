@@ -49,9 +49,17 @@ METRICS = {
         ("cpu_s", "s", "lower"),
         ("peak_rss_mb", "MiB", "lower"),
     ],
+    "echo": [
+        ("requests_per_s", "/s", "higher"),
+        ("rtt_p50_us", "us", "lower"),
+        ("rtt_p99_us", "us", "lower"),
+        ("wall_s", "s", "lower"),
+        ("cpu_s", "s", "lower"),
+        ("peak_rss_mb", "MiB", "lower"),
+    ],
 }
 # Keys that describe the configuration rather than measure it.
-PARAMS = ["n", "batch", "tasks", "k", "m", "depth", "threads"]
+PARAMS = ["n", "batch", "tasks", "k", "m", "depth", "threads", "conns", "size", "requests", "uring"]
 IMPLS = ["rt", "asio"]
 TOLERANCE = 0.05
 

@@ -11,7 +11,8 @@
 # line; the lines go to FILE (default <build dir>/results-<time>.jsonl) and tests/bench/report.py
 # turns them into the table (the median when --repeat R runs each pair R times, rt and asio
 # alternating). --quick uses small sizes for a smoke run (seconds). Programs: sleepers, spawn,
-# yield, pingpong. Exit status 1 when a program failed or could not be built.
+# yield, pingpong, echo (TCP echo, 64 connections of 64-byte requests; run bench_echo_rt --uring 1
+# by hand for the io_uring backend). Exit status 1 when a program failed or could not be built.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -25,7 +26,7 @@ build=1
 repeat=1
 out=""
 report_args=()
-all_programs="sleepers spawn yield pingpong"
+all_programs="sleepers spawn yield pingpong echo"
 
 usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
@@ -82,6 +83,7 @@ args_for() {
             spawn) echo "--n 20000 --batch 1000" ;;
             yield) echo "--tasks 100 --k 200" ;;
             pingpong) echo "--m 20000 --depth 100" ;;
+            echo) echo "--requests 20000" ;;
         esac
     else
         case "$1" in
@@ -89,6 +91,7 @@ args_for() {
             spawn) echo "--n 1000000 --batch 1000" ;;
             yield) echo "--tasks 1000 --k 10000" ;;
             pingpong) echo "--m 1000000 --depth 1000" ;;
+            echo) echo "--requests 1000000" ;;
         esac
     fi
 }
