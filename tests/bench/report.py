@@ -53,6 +53,14 @@ METRICS = {
         ("cpu_s", "s", "lower"),
         ("peak_rss_mb", "MiB", "lower"),
     ],
+    "echo": [
+        ("requests_per_s", "/s", "higher"),
+        ("rtt_p50_us", "us", "lower"),
+        ("rtt_p99_us", "us", "lower"),
+        ("wall_s", "s", "lower"),
+        ("cpu_s", "s", "lower"),
+        ("peak_rss_mb", "MiB", "lower"),
+    ],
 }
 # Benchmarks named by shape (mpsc_4to1, mpmc_4to4): metrics by name prefix.
 CHANNEL_METRICS = [
@@ -70,9 +78,9 @@ METRICS["mutex"] = [
 ]
 # Keys that describe the configuration rather than measure it.
 PARAMS = ["n", "batch", "tasks", "k", "m", "depth", "producers", "consumers", "capacity",
-          "threads"]
-# The implementation each benchmark is compared with (asio for the runtime core).
-ASIO_BENCHES = {"sleepers", "spawn", "yield", "pingpong"}
+          "threads", "conns", "size", "requests", "uring"]
+# The implementation each benchmark is compared with (asio for the runtime core and echo).
+ASIO_BENCHES = {"sleepers", "spawn", "yield", "pingpong", "echo"}
 TOLERANCE = 0.05
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the benchmarks, rt against a baseline, and prints one table. The runtime-core programs
-# (sleepers, spawn, yield, pingpong) compare with Boost.Asio C++20 coroutines; the channel and lock
+# (sleepers, spawn, yield, pingpong) and echo compare with Boost.Asio C++20 coroutines; the channel and lock
 # programs (mpsc_1to1, mpsc_4to1, mpmc_4to4, mutex) compare with plain std::thread code using
 # std::mutex / std::condition_variable.
 #
@@ -14,10 +14,11 @@
 # one JSON line; the lines go to FILE (default <build dir>/results-<time>.jsonl) and
 # tests/bench/report.py turns them into the table (the median when --repeat R runs each pair R
 # times, rt and baseline alternating). --quick uses small sizes for a smoke run (seconds).
-# --impl base (or asio, or threads) runs only the baselines. "overhead" is rt alone with
-# introspection recording on versus off (bench_overhead_rt --recording 1|0, shown as on/off in a
-# table of its own; --impl ignored). A program that is not built is reported as such. Exit status
-# 1 when a program failed or could not be built.
+# --impl base (or asio, or threads) runs only the baselines. "echo" is a TCP echo server against
+# Boost.Asio (64 connections of 64-byte requests; bench_echo_rt --uring 1 by hand for io_uring).
+# "overhead" is rt alone with introspection recording on versus off (bench_overhead_rt
+# --recording 1|0, shown as on/off in a table of its own; --impl ignored). A program that is not
+# built is reported as such. Exit status 1 when a program failed or could not be built.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -31,9 +32,9 @@ build=1
 repeat=1
 out=""
 report_args=()
-all_programs="sleepers spawn yield pingpong mpsc_1to1 mpsc_4to1 mpmc_4to4 mutex overhead"
+all_programs="sleepers spawn yield pingpong echo mpsc_1to1 mpsc_4to1 mpmc_4to4 mutex overhead"
 
-usage() { sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 # The executable a benchmark name runs (bench_<prog>_<impl>), and the baseline it is compared with.
 prog_of() {
@@ -45,7 +46,7 @@ prog_of() {
 }
 baseline_of() {
     case "$1" in
-        sleepers | spawn | yield | pingpong) echo asio ;;
+        sleepers | spawn | yield | pingpong | echo) echo asio ;;
         *) echo threads ;;
     esac
 }
@@ -113,6 +114,7 @@ args_for() {
             mpmc_4to4) echo "--n 200000 --producers 4 --consumers 4 --capacity 1024" ;;
             mutex) echo "--tasks 4 --n 20000" ;;
             overhead) echo "--n 20000 --m 20000 --msgs 20000 --idle 10000" ;;
+            echo) echo "--requests 20000" ;;
         esac
     else
         case "$1" in
@@ -125,6 +127,7 @@ args_for() {
             mpmc_4to4) echo "--n 10000000 --producers 4 --consumers 4 --capacity 1024" ;;
             mutex) echo "--tasks 4 --n 1000000" ;;
             overhead) echo "--n 1000000 --m 1000000 --msgs 1000000 --idle 100000" ;;
+            echo) echo "--requests 1000000" ;;
         esac
     fi
 }
