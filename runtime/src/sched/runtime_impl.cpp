@@ -284,7 +284,6 @@ void runtime_impl::shutdown() noexcept {
     ctx.runtime = saved;
     for (task_header* t : queued)
         ref_dec(t);
-    tasks.release_retained();
 }
 
 } // namespace rt::detail

@@ -15,8 +15,8 @@ void complete_task(task_header* t, std::uint64_t now) noexcept {
         t->outcome = task_outcome_code::ok;
     if (t->record)
         t->stats.completed_cycles.store(now != 0 ? now : cycle_now(), memory_order_relaxed);
-    // Kept for introspection: the task's own reference now belongs to the retained list.
-    bool kept = t->sched_owner != nullptr && t->sched_owner->retire(t);
+    if (t->sched_owner != nullptr)
+        t->sched_owner->retire(t);
     std::uint64_t prev = t->state.load(memory_order_relaxed);
     std::uint64_t next;
     do {
@@ -27,11 +27,9 @@ void complete_task(task_header* t, std::uint64_t now) noexcept {
         wake(t->join_waker);
         t->state.fetch_or(h::join_woken, memory_order_release);
     }
-    // The poller's reference and (unless kept) the task's own. The count decides, not `kept`:
-    // the retained list may already have let go of its reference.
-    std::uint64_t drop = kept ? 1 : 2;
-    std::uint64_t before = t->state.fetch_sub(drop * h::ref_one, memory_order_acq_rel);
-    if (before / h::ref_one == drop)
+    // The poller's reference and the task's own.
+    std::uint64_t before = t->state.fetch_sub(2 * h::ref_one, memory_order_acq_rel);
+    if (before / h::ref_one == 2)
         t->vtable->dealloc(t);
 }
 
