@@ -44,7 +44,7 @@ introspect::location location_of(const rt::source_location& l) {
 std::uint64_t version_of(const task_header* t) noexcept {
     const task_stats& s = t->stats;
     return std::max({s.created_cycles.load(memory_order_relaxed),
-                     s.last_wake_cycles.load(memory_order_relaxed) & ~task_stats::wake_flags,
+                     t->last_wake_cycles.load(memory_order_relaxed) & ~task_stats::wake_flags,
                      s.poll_start_cycles.load(memory_order_relaxed),
                      s.poll_end_cycles.load(memory_order_relaxed),
                      s.completed_cycles.load(memory_order_relaxed)});
@@ -135,7 +135,7 @@ void add_findings(const task_header* t, const introspect::task_info& info, const
     }
     if (info.state == introspect::task_state::scheduled) {
         std::uint64_t woke =
-            s.last_wake_cycles.load(memory_order_relaxed) & ~task_stats::wake_flags;
+            t->last_wake_cycles.load(memory_order_relaxed) & ~task_stats::wake_flags;
         if (woke != 0 && now.cycles > woke && now.cycles - woke > scheduled_cycles)
             add(kind::scheduled_too_long, now.span(now.cycles - woke),
                 "woken but not polled for longer than the threshold");

@@ -74,7 +74,7 @@ poll_result poll_task(task_header* t) noexcept {
         start = chained != 0 ? chained : cycle_now();
         ctx.now_hint = start;
         t->stats.poll_start_cycles.store(start, memory_order_relaxed);
-        std::uint64_t woke = t->stats.last_wake_cycles.load(memory_order_relaxed);
+        std::uint64_t woke = t->last_wake_cycles.load(memory_order_relaxed);
         if (!(woke & task_stats::self_wake) && t->stats.polls.load(memory_order_relaxed) != 0)
             bump(t->stats.wakes);
         ctx.last_wake_from_reactor = (woke & task_stats::reactor_wake) != 0;
@@ -102,8 +102,8 @@ poll_result poll_task(task_header* t) noexcept {
         bump(t->stats.polls);
         t->stats.poll_end_cycles.store(end, memory_order_relaxed);
         if (yielded)
-            t->stats.last_wake_cycles.store((end & ~task_stats::wake_flags) | task_stats::self_wake,
-                                            memory_order_relaxed);
+            t->last_wake_cycles.store((end & ~task_stats::wake_flags) | task_stats::self_wake,
+                                      memory_order_relaxed);
         // A poll that resumed the task and left it waiting must have handed out a waker (every
         // rt awaitable takes one through current_waker()); if not, nothing can wake it again.
         if (resumed)
