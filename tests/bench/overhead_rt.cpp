@@ -8,6 +8,8 @@
 //   mpmc      2 producers and 2 consumers pass --msgs ints through a bounded(64) rt::mpmc channel
 //   memory    --idle tasks spawned to wait on one rt::notify: resident bytes per live idle task
 // Each reports throughput (or bytes) and wall/cpu time; memory also reports sizeof(task_header).
+// --retain_s S and --retain_max N set runtime_builder::retain_completed (default 5 s, 1000), to
+// see what retention costs.
 #include "bench_common.hpp"
 #include "rt_common.hpp"
 

@@ -44,7 +44,7 @@ introspect::location location_of(const rt::source_location& l) {
 std::uint64_t version_of(const task_header* t) noexcept {
     const task_stats& s = t->stats;
     return std::max({s.created_cycles.load(memory_order_relaxed),
-                     s.last_wake_cycles.load(memory_order_relaxed) & ~task_stats::wake_flags,
+                     t->last_wake_cycles.load(memory_order_relaxed) & ~task_stats::wake_flags,
                      s.poll_start_cycles.load(memory_order_relaxed),
                      s.poll_end_cycles.load(memory_order_relaxed),
                      s.completed_cycles.load(memory_order_relaxed)});
@@ -135,7 +135,7 @@ void add_findings(const task_header* t, const introspect::task_info& info, const
     }
     if (info.state == introspect::task_state::scheduled) {
         std::uint64_t woke =
-            s.last_wake_cycles.load(memory_order_relaxed) & ~task_stats::wake_flags;
+            t->last_wake_cycles.load(memory_order_relaxed) & ~task_stats::wake_flags;
         if (woke != 0 && now.cycles > woke && now.cycles - woke > scheduled_cycles)
             add(kind::scheduled_too_long, now.span(now.cycles - woke),
                 "woken but not polled for longer than the threshold");
@@ -147,6 +147,30 @@ void add_findings(const task_header* t, const introspect::task_info& info, const
         add(kind::self_wakes, {}, "woke itself in every poll");
 }
 
+introspect::task_info describe_retired(const retired_task& r, const clock_pair& now) {
+    introspect::task_info info;
+    info.id = r.id;
+    info.name = r.name;
+    info.kind = r.kind;
+    info.state = introspect::task_state::done;
+    info.outcome = static_cast<introspect::task_outcome>(r.outcome);
+    info.polls = r.polls;
+    info.spawn_location = location_of(r.location);
+    info.parent = r.parent;
+    info.created = now.at(r.created);
+    info.completed = now.at(r.completed);
+    info.busy = now.span(r.busy);
+    info.scheduled = now.span(r.scheduled);
+    std::uint64_t life = r.completed > r.created ? r.completed - r.created : 0;
+    info.idle = now.span(life > r.busy + r.scheduled ? life - r.busy - r.scheduled : 0);
+    info.wakes = r.wakes;
+    info.self_wakes = r.self_wakes;
+    if (r.last_worker != ~0u)
+        info.last_worker = r.last_worker;
+    info.version = r.completed;
+    return info;
+}
+
 introspect::histogram merged(const introspect::histogram& a, const introspect::histogram& b) {
     introspect::histogram h = a;
     h.merge(b);
@@ -155,10 +179,8 @@ introspect::histogram merged(const introspect::histogram& a, const introspect::h
 
 } // namespace
 
-bool runtime_impl::retire(task_header* t) noexcept {
-    bool keep = t->record && t->kind != task_kind::block_on;
-    // completed_cycles was just stamped: it serves as now.
-    return tasks.retire(t, keep, keep ? t->stats.completed_cycles.load(memory_order_relaxed) : 0);
+void runtime_impl::retire(task_header* t) noexcept {
+    tasks.retire(t, t->record && t->kind != task_kind::block_on);
 }
 
 void runtime_impl::report_stall(task_header* t, std::uint64_t cycles) noexcept {
@@ -229,7 +251,7 @@ introspect::runtime_snapshot runtime_impl::snapshot(std::uint64_t since) {
 
     std::uint64_t sched_cycles = static_cast<std::uint64_t>(
         static_cast<double>(cfg_.scheduled_threshold_.count()) / cycle_ns_per_tick());
-    for (task_header* t : tasks.collect(true, now.cycles)) {
+    for (task_header* t : tasks.collect()) {
         std::uint64_t st = t->state.load(memory_order_relaxed);
         if (since != 0 && !(st & task_header::running) && version_of(t) < since) {
             ref_dec(t);
@@ -241,6 +263,16 @@ introspect::runtime_snapshot runtime_impl::snapshot(std::uint64_t since) {
         ref_dec(t);
         snap.tasks.push_back(std::move(info));
     }
+    // A task that finished while we read the live list may be in both: keep the live entry.
+    std::vector<task_id> live;
+    live.reserve(snap.tasks.size());
+    for (const auto& t : snap.tasks)
+        live.push_back(t.id);
+    std::sort(live.begin(), live.end());
+    for (const retired_task& r : tasks.collect_retired(now.cycles))
+        if ((since == 0 || r.completed >= since) &&
+            !std::binary_search(live.begin(), live.end(), r.id))
+            snap.tasks.push_back(describe_retired(r, now));
     {
         std::lock_guard lock(stalls_mu_);
         snap.findings.insert(snap.findings.end(), stalls_.begin(), stalls_.end());
@@ -252,10 +284,11 @@ std::optional<introspect::task_info> runtime_impl::find_task(task_id id) {
     if (!recording())
         return std::nullopt;
     clock_pair now;
-    task_header* t = tasks.find(id, now.cycles);
-    if (t == nullptr)
-        return std::nullopt;
-    return describe_task(t, now);
+    if (task_header* t = tasks.find_live(id))
+        return describe_task(t, now);
+    if (auto r = tasks.find_retired(id, now.cycles))
+        return describe_retired(*r, now);
+    return std::nullopt;
 }
 
 } // namespace rt::detail

@@ -151,7 +151,7 @@ void runtime_impl::init_header(task_header* t, task_kind kind, const task_vtable
         // Spawned inside a poll: a time from that poll stands in for now (one clock read less).
         std::uint64_t now = tls.now_hint != 0 ? tls.now_hint : cycle_now();
         t->stats.created_cycles.store(now, memory_order_relaxed);
-        t->stats.last_wake_cycles.store(now & ~task_stats::wake_flags, memory_order_relaxed);
+        t->last_wake_cycles.store(now & ~task_stats::wake_flags, memory_order_relaxed);
     }
     // Own reference, the join handle's, and the first run-queue entry's.
     t->state.store(task_header::notified + 3 * task_header::ref_one, memory_order_relaxed);
@@ -284,7 +284,6 @@ void runtime_impl::shutdown() noexcept {
     ctx.runtime = saved;
     for (task_header* t : queued)
         ref_dec(t);
-    tasks.release_retained();
 }
 
 } // namespace rt::detail

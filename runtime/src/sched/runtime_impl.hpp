@@ -11,8 +11,7 @@
 //   5. every unfinished task is cancelled on this thread: its frame is destroyed, which runs the
 //      awaiters' destructors (they unregister from the still-alive timer driver), and its joiner,
 //      if any, sees is_cancelled().
-//   6. retained finished tasks (introspection) are released; members are destroyed: workers,
-//      reactor, timer driver.
+//   6. members are destroyed: workers, reactor, timer driver.
 #pragma once
 
 #include "io/reactor.hpp"
@@ -70,9 +69,8 @@ public:
     std::uint64_t stall_cycles() const noexcept { return stall_cycles_; }
     /// A poll of `t` ran `cycles`: call on_stall and remember it for snapshots. Cold path.
     void report_stall(task_header* t, std::uint64_t cycles) noexcept;
-    /// Takes a finished task off the live list, keeping it for a while when recording; true
-    /// when kept, and then the task's own reference belongs to the retained list.
-    bool retire(task_header* t) noexcept;
+    /// Takes a finished task off the live list, keeping a record of it when recording.
+    void retire(task_header* t) noexcept;
     introspect::runtime_snapshot snapshot(std::uint64_t since);
     std::optional<introspect::task_info> find_task(task_id id);
 

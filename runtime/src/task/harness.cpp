@@ -15,8 +15,8 @@ void complete_task(task_header* t, std::uint64_t now) noexcept {
         t->outcome = task_outcome_code::ok;
     if (t->record)
         t->stats.completed_cycles.store(now != 0 ? now : cycle_now(), memory_order_relaxed);
-    // Kept for introspection: the task's own reference now belongs to the retained list.
-    bool kept = t->sched_owner != nullptr && t->sched_owner->retire(t);
+    if (t->sched_owner != nullptr)
+        t->sched_owner->retire(t);
     std::uint64_t prev = t->state.load(memory_order_relaxed);
     std::uint64_t next;
     do {
@@ -27,11 +27,9 @@ void complete_task(task_header* t, std::uint64_t now) noexcept {
         wake(t->join_waker);
         t->state.fetch_or(h::join_woken, memory_order_release);
     }
-    // The poller's reference and (unless kept) the task's own. The count decides, not `kept`:
-    // the retained list may already have let go of its reference.
-    std::uint64_t drop = kept ? 1 : 2;
-    std::uint64_t before = t->state.fetch_sub(drop * h::ref_one, memory_order_acq_rel);
-    if (before / h::ref_one == drop)
+    // The poller's reference and the task's own.
+    std::uint64_t before = t->state.fetch_sub(2 * h::ref_one, memory_order_acq_rel);
+    if (before / h::ref_one == 2)
         t->vtable->dealloc(t);
 }
 
@@ -76,7 +74,7 @@ poll_result poll_task(task_header* t) noexcept {
         start = chained != 0 ? chained : cycle_now();
         ctx.now_hint = start;
         t->stats.poll_start_cycles.store(start, memory_order_relaxed);
-        std::uint64_t woke = t->stats.last_wake_cycles.load(memory_order_relaxed);
+        std::uint64_t woke = t->last_wake_cycles.load(memory_order_relaxed);
         if (!(woke & task_stats::self_wake) && t->stats.polls.load(memory_order_relaxed) != 0)
             bump(t->stats.wakes);
         ctx.last_wake_from_reactor = (woke & task_stats::reactor_wake) != 0;
@@ -104,8 +102,8 @@ poll_result poll_task(task_header* t) noexcept {
         bump(t->stats.polls);
         t->stats.poll_end_cycles.store(end, memory_order_relaxed);
         if (yielded)
-            t->stats.last_wake_cycles.store((end & ~task_stats::wake_flags) | task_stats::self_wake,
-                                            memory_order_relaxed);
+            t->last_wake_cycles.store((end & ~task_stats::wake_flags) | task_stats::self_wake,
+                                      memory_order_relaxed);
         // A poll that resumed the task and left it waiting must have handed out a waker (every
         // rt awaitable takes one through current_waker()); if not, nothing can wake it again.
         if (resumed)

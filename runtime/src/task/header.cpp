@@ -40,7 +40,7 @@ void count_wake(task_header* t) noexcept {
     } else if (ctx.in_reactor) {
         now |= task_stats::reactor_wake;
     }
-    t->stats.last_wake_cycles.store(now, memory_order_relaxed);
+    t->last_wake_cycles.store(now, memory_order_relaxed);
 }
 
 // Sets NOTIFIED unless the task is finished or already queued. `owned` says whether the caller

@@ -122,7 +122,7 @@ struct waker {
 /// Per-task counters. Written by the thread polling the task, read by snapshots from anywhere.
 /// Times are kept in cycle-counter ticks (cheap to read) and converted when reported. Fields
 /// marked "poller" are written only by the thread that has the task RUNNING (plain load+store,
-/// see bump()); `last_wake_cycles` by whoever wakes the task. With recording off
+/// see bump()); task_header::last_wake_cycles by whoever wakes the task. With recording off
 /// (runtime_builder::introspection(false)) none of them is written.
 struct task_stats {
     /// Set in last_wake_cycles when the reactor made the wake (the next poll then measures the
@@ -138,7 +138,6 @@ struct task_stats {
     atomic<std::uint64_t> scheduled_cycles{0}; // poller: woken but not yet running
     atomic<std::uint64_t> self_wakes{0};       // poller: wakes from inside its own poll
     atomic<std::uint64_t> wakes{0};            // poller: polls caused by wakes from elsewhere
-    atomic<std::uint64_t> last_wake_cycles{0};
     atomic<std::uint64_t> created_cycles{0};
     atomic<std::uint64_t> completed_cycles{0};
     atomic<std::uint64_t> poll_start_cycles{0}; // poller: when the current or last poll began
@@ -159,6 +158,10 @@ struct task_header {
     static constexpr std::uint64_t flags_mask = ref_one - 1;
 
     atomic<std::uint64_t> state{0};
+    // When the task was last woken (task_stats' flag bits in the low bits); written by wakers.
+    // Next to `state`, which every wake writes anyway: a wake from another core moves one cache
+    // line, not two (headers are at least 16-byte aligned, so both share a line).
+    atomic<std::uint64_t> last_wake_cycles{0};
     task_header* queue_next = nullptr; // intrusive link for the global queue and blocking queue
     const task_vtable* vtable = nullptr;
     scheduler* sched = nullptr;
