@@ -34,7 +34,7 @@ out=""
 report_args=()
 all_programs="sleepers spawn yield pingpong echo mpsc_1to1 mpsc_4to1 mpmc_4to4 mutex overhead"
 
-usage() { sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 # The executable a benchmark name runs (bench_<prog>_<impl>), and the baseline it is compared with.
 prog_of() {
