@@ -2,7 +2,7 @@
 // a record of recently finished ones that introspection keeps for a while.
 //
 // Sharded by task id so that spawns and completions on different workers rarely meet on a lock.
-// Links are intrusive (task_header::list_prev/list_next) and guarded by the shard's mutex. A task
+// Links are intrusive (task_header::list_prev/list_next) and guarded by the shard's lock. A task
 // is on its shard's live list from spawn to completion. When it finishes and retention is on, a
 // copy of what introspection reports about it goes into its shard's ring of retired records
 // (under the same lock the unlink takes): the header itself is not kept, so retention holds no
@@ -10,6 +10,7 @@
 // retention time are skipped by readers and overwritten as the ring turns.
 #pragma once
 
+#include "detail/spin_lock.hpp"
 #include "rt/detail/atomic.hpp"
 #include "rt/detail/task_header.hpp"
 
@@ -101,7 +102,8 @@ public:
         --s.count;
         if (keep && !s.ring.empty()) {
             s.ring[s.next].fill(t);
-            s.next = (s.next + 1) % s.ring.size();
+            if (++s.next == s.ring.size())
+                s.next = 0;
             s.filled = std::min(s.filled + 1, s.ring.size());
         }
     }
@@ -165,7 +167,7 @@ public:
 
 private:
     struct alignas(cache_line) shard {
-        mutex mu;
+        spin_lock mu; // held for a few pointer moves (and one record copy) per spawn/completion
         task_header* head = nullptr;
         std::size_t count = 0;
         std::vector<retired_task> ring; // retired records; `next` is the oldest once full
