@@ -15,7 +15,6 @@
 // receives give recv_error / try_recv_error::closed.
 #pragma once
 
-#include "rt/chan/detail/mpsc_wake.hpp"
 #include "rt/detail/atomic.hpp"
 #include "rt/detail/await_point.hpp"
 #include "rt/detail/context.hpp"

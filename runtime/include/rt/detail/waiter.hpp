@@ -111,7 +111,8 @@ private:
     task_header* task_ = nullptr;
 };
 
-/// Several prepared wakes (notify_waiters, a channel closing); fired in FIFO order.
+/// Several prepared wakes (notify_waiters, a channel closing, waiting senders granted room);
+/// fired in FIFO order. The first few need no allocation: most wakes under a lock are one or two.
 class pending_wakes {
 public:
     pending_wakes() = default;
@@ -119,22 +120,33 @@ public:
     pending_wakes& operator=(const pending_wakes&) = delete;
     ~pending_wakes() { fire(); }
 
+    /// Under the lock that keeps `w`'s waiter alive. May throw (allocating) before it takes any
+    /// reference or marks anything.
     void prepare(const waker& w) {
         task_header* t = w.task;
         strand* target = w.target;
-        tasks_.push_back(t);
+        if (n_ < inline_count)
+            inline_[n_++] = t;
+        else
+            more_.push_back(t);
         ref_inc(t);
         if (target != nullptr)
-            target->mark();
+            target->mark(); // last: the waiter may be gone once this is seen
     }
     void fire() noexcept {
-        for (task_header* t : tasks_)
+        for (std::size_t i = 0; i < n_; ++i)
+            wake_by_val(inline_[i]);
+        n_ = 0;
+        for (task_header* t : more_)
             wake_by_val(t);
-        tasks_.clear();
+        more_.clear();
     }
 
 private:
-    std::vector<task_header*> tasks_;
+    static constexpr std::size_t inline_count = 4;
+    task_header* inline_[inline_count];
+    std::size_t n_ = 0;
+    std::vector<task_header*> more_;
 };
 
 } // namespace rt::detail

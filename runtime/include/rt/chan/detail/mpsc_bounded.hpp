@@ -92,7 +92,7 @@ public:
         push_result r = try_push_fast(v);
         if (r != push_result::slow)
             return r;
-        mpsc_wakes grants;
+        pending_wakes grants;
         pending_wake rx;
         std::lock_guard lock(this->mu_);
         if (this->closed_)
@@ -108,7 +108,7 @@ public:
     /// branch whose budget is spent), a send that could go at once reserves its place instead
     /// (`reserved`): the caller yields, and writes when resumed.
     wait_result send_wait(mpsc_send_waiter& w, T& v, bool reserve) {
-        mpsc_wakes wakes;
+        pending_wakes wakes;
         pending_wake rx;
         std::lock_guard lock(this->mu_);
         if (this->closed_)
@@ -145,7 +145,7 @@ public:
     /// A waiting send resumed: writes into its reserved place, or fails (woken by close, or the
     /// receiver is gone).
     bool send_resume(mpsc_send_waiter& w, T& v) {
-        mpsc_wakes grants;
+        pending_wakes grants;
         pending_wake rx;
         std::lock_guard lock(this->mu_);
         if (!w.reserved)
@@ -160,7 +160,7 @@ public:
 
     /// A waiting send destroyed before it resumed: leaves the line, or gives its place back.
     void send_cancel(mpsc_send_waiter& w) noexcept {
-        mpsc_wakes grants;
+        pending_wakes grants;
         pending_wake rx;
         std::lock_guard lock(this->mu_);
         if (w.linked) {
@@ -179,7 +179,7 @@ public:
         if (skip_skipped())
             grant_from_receiver();
     }
-    bool rx_prepare_locked(mpsc_wakes& grants) {
+    bool rx_prepare_locked(pending_wakes& grants) {
         const std::uint64_t before = head_;
         if (skip_skipped())
             grant_locked(grants, nullptr);
@@ -293,7 +293,7 @@ private:
     }
 
     /// Under mu_: an ordinary claim and write (nobody waits). Wakes the receiver if it waits.
-    push_result push_locked(T& v, pending_wake& rx, mpsc_wakes& grants) noexcept {
+    push_result push_locked(T& v, pending_wake& rx, pending_wakes& grants) noexcept {
         std::uint64_t pos;
         bool ignored; // under mu_ the receiver is checked through rx_waiter_ instead
         push_result r = claim(true, pos, ignored);
@@ -305,7 +305,7 @@ private:
     }
 
     void write_reserved_locked(mpsc_send_waiter& w, T& v, pending_wake& rx,
-                               mpsc_wakes& grants) noexcept {
+                               pending_wakes& grants) noexcept {
         w.reserved = false;
         write(w.pos, v);
         this->wake_rx_locked(rx, grants);
@@ -313,7 +313,7 @@ private:
 
     /// Under mu_: a reserved place that will not be written. The last claimed position is
     /// un-claimed (the room is free again at once); an earlier one is marked skipped.
-    void give_back_locked(mpsc_send_waiter& w, pending_wake& rx, mpsc_wakes& grants) noexcept {
+    void give_back_locked(mpsc_send_waiter& w, pending_wake& rx, pending_wakes& grants) noexcept {
         w.reserved = false;
         mark(w.pos, st_free);
         std::uint64_t t = tail_.load(memory_order_relaxed);
@@ -335,7 +335,7 @@ private:
     /// Under mu_: hands room to waiters, front first, reserving their places. `self` (a send
     /// granting from inside its own await_suspend) gets no wake: it is running, and a mark on
     /// its strand would outlive the await.
-    void grant_locked(mpsc_wakes& wakes, mpsc_send_waiter* self) {
+    void grant_locked(pending_wakes& wakes, mpsc_send_waiter* self) {
         while (!waiters_.empty()) {
             std::uint64_t pos;
             bool ignored;
@@ -377,14 +377,14 @@ private:
     }
 
     void grant_from_receiver() {
-        mpsc_wakes wakes;
+        pending_wakes wakes;
         std::lock_guard lock(this->mu_);
         grant_locked(wakes, nullptr);
     }
 
     /// Under mu_ from close(): every waiter in line fails. Reserved places stay: their sends
     /// still write (a plain close keeps what was admitted receivable).
-    void close_locked(mpsc_wakes& wakes) {
+    void close_locked(pending_wakes& wakes) {
         tail_.fetch_or(closed_bit, memory_order_acq_rel);
         while (auto* w = static_cast<mpsc_send_waiter*>(waiters_.pop_front())) {
             w->notified = true;

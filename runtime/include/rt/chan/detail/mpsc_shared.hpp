@@ -29,7 +29,6 @@
 // few instructions it needs. The x86 CAS is a full barrier already: senders pay nothing extra.
 #pragma once
 
-#include "rt/chan/detail/mpsc_wake.hpp"
 #include "rt/detail/atomic.hpp"
 #include "rt/detail/context.hpp"
 #include "rt/detail/waiter.hpp"
@@ -129,7 +128,7 @@ public:
     /// No send succeeds after this; what is queued stays receivable. Wakes every waiting sender
     /// (they fail with the message), and the receiver once nothing is left in flight.
     void close() noexcept {
-        mpsc_wakes wakes;
+        pending_wakes wakes;
         pending_wake rx;
         std::lock_guard lock(mu_);
         if (closed_)
@@ -146,7 +145,7 @@ public:
     /// Links the receiver's waiter unless a message (or the end) is there. `in_flight`: a sender
     /// is writing the head message; the caller spins until it is published (outside the lock).
     rx_wait rx_register(waiter& w) {
-        mpsc_wakes grants;
+        pending_wakes grants;
         std::lock_guard lock(mu_);
         self().rx_prepare_locked(grants);
         if (self().rx_ready())
@@ -189,7 +188,7 @@ public:
 
     /// After a sender that saw rx_waiting() published: wakes the receiver if the head is ready.
     void wake_rx() noexcept {
-        mpsc_wakes grants;
+        pending_wakes grants;
         pending_wake wake;
         std::lock_guard lock(mu_);
         wake_rx_locked(wake, grants);
@@ -200,7 +199,7 @@ protected:
 
     /// Under mu_. The receiver's fields are only touched while it is linked, that is, suspended;
     /// it reads them again after the wake, which orders our writes before its reads.
-    void wake_rx_locked(pending_wake& wake, mpsc_wakes& grants) noexcept {
+    void wake_rx_locked(pending_wake& wake, pending_wakes& grants) noexcept {
         if (rx_waiter_ == nullptr)
             return;
         if (!self().rx_ready()) {

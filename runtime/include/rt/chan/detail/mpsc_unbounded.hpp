@@ -108,7 +108,7 @@ public:
     // ---- the receiver (see mpsc_shared) ----
 
     void rx_prepare() noexcept {}
-    bool rx_prepare_locked(mpsc_wakes&) noexcept { return false; }
+    bool rx_prepare_locked(pending_wakes&) noexcept { return false; }
 
     bool head_published() const noexcept {
         return head_block_->slots[offset_of(head_index_)].ready.load(memory_order_acquire) != 0;
@@ -166,7 +166,7 @@ private:
 
     static unsigned offset_of(std::uint64_t index) noexcept { return unsigned((index >> 1) % lap); }
 
-    void close_locked(mpsc_wakes&) noexcept {
+    void close_locked(pending_wakes&) noexcept {
         tail_index_.fetch_or(closed_mark, memory_order_acq_rel);
     }
 
