@@ -9,7 +9,8 @@
 //   memory    --idle tasks spawned to wait on one rt::notify: resident bytes per live idle task
 // Each reports throughput (or bytes) and wall/cpu time; memory also reports sizeof(task_header).
 // --retain_s S and --retain_max N set runtime_builder::retain_completed (default 5 s, 1000), to
-// see what retention costs.
+// see what retention costs; --sample N sets runtime_builder::poll_timing_sample (default 16; 1
+// times every poll).
 #include "bench_common.hpp"
 #include "rt_common.hpp"
 
@@ -136,7 +137,8 @@ rt::task<> memory_root(std::uint64_t idle, double* per_task) {
 } // namespace
 
 int main(int argc, char** argv) {
-    bench::args args(argc, argv, {"recording", "n", "m", "msgs", "idle", "retain_s", "retain_max"});
+    bench::args args(argc, argv,
+                     {"recording", "n", "m", "msgs", "idle", "retain_s", "retain_max", "sample"});
     const bool recording = args.get("recording", 1) != 0;
     impl_name = recording ? "on" : "off";
     const std::uint64_t n = std::max<std::uint64_t>(1000, args.get("n", 1'000'000));
@@ -151,6 +153,7 @@ int main(int argc, char** argv) {
                        .introspection(recording)
                        .retain_completed(std::chrono::seconds(args.get("retain_s", 5)),
                                          args.get("retain_max", 1000))
+                       .poll_timing_sample(static_cast<std::uint32_t>(args.get("sample", 16)))
                        .build();
 
     // Memory first, while the allocator has nothing cached from the other workloads.

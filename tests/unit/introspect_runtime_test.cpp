@@ -26,28 +26,39 @@ void spin_for(std::chrono::nanoseconds d) {
     }
 }
 
-rt::task<> stall_once() {
-    spin_for(30ms); // one poll that never yields
+// One poll that never yields: it spins until the stall has been reported (at most 5 s), and
+// at least 30 ms, so a report made after the poll ends could never be seen here.
+rt::task<> stall_once(std::atomic<bool>* reported, bool* seen_while_running) {
+    auto start = std::chrono::steady_clock::now();
+    while (!reported->load() && std::chrono::steady_clock::now() - start < 5s) {
+    }
+    *seen_while_running = reported->load();
+    spin_for(30ms);
     co_return;
 }
 
 TEST(introspect_runtime, a_stall_is_reported_as_it_happens_with_name_and_location) {
     std::mutex mu;
     std::vector<ri::stall> seen;
+    std::atomic<bool> reported{false};
     auto r = rt::runtime::builder()
                  .worker_threads(2)
                  .on_stall([&](const ri::stall& s) {
                      std::lock_guard lock(mu);
                      seen.push_back(s);
+                     reported.store(true);
                  })
                  .build();
     std::uint32_t line = 0;
-    rt::task_id id = r.block_on([](std::uint32_t* l) -> rt::task<rt::task_id> {
-        auto h = rt::spawn(stall_once(), {.name = "staller"});
-        *l = __LINE__ - 1; // the spawn's line
-        co_await h;
-        co_return h.id();
-    }(&line));
+    bool while_running = false;
+    rt::task_id id =
+        r.block_on([](std::uint32_t* l, std::atomic<bool>* rep, bool* wr) -> rt::task<rt::task_id> {
+            auto h = rt::spawn(stall_once(rep, wr), {.name = "staller"});
+            *l = __LINE__ - 1; // the spawn's line
+            co_await h;
+            co_return h.id();
+        }(&line, &reported, &while_running));
+    EXPECT_TRUE(while_running); // the callback came while the poll was still running
     std::lock_guard lock(mu);
     auto it =
         std::find_if(seen.begin(), seen.end(), [id](const ri::stall& s) { return s.task == id; });
@@ -55,16 +66,20 @@ TEST(introspect_runtime, a_stall_is_reported_as_it_happens_with_name_and_locatio
     EXPECT_EQ(it->name, "staller");
     EXPECT_TRUE(from_this_file(it->spawn_location.file)) << it->spawn_location.file;
     EXPECT_EQ(it->spawn_location.line, line);
-    EXPECT_GE(it->duration, 20ms);
+    EXPECT_GE(it->duration, 10ms); // at least the threshold: no short poll is called a stall
     EXPECT_LT(it->worker, 2u);
     // Quick polls are not stalls.
     EXPECT_EQ(std::count_if(seen.begin(), seen.end(),
                             [](const ri::stall& s) { return s.name == "block_on"; }),
               0);
+    // When the poll ended, the finding took its full length: past the report, plus 30 ms.
     auto snap = r.snapshot();
-    EXPECT_TRUE(std::any_of(snap.findings.begin(), snap.findings.end(), [id](const ri::finding& f) {
-        return f.what == ri::finding::kind::stall && f.task == id && f.name == "staller";
-    }));
+    auto found =
+        std::find_if(snap.findings.begin(), snap.findings.end(), [id](const ri::finding& f) {
+            return f.what == ri::finding::kind::stall && f.task == id && f.name == "staller";
+        });
+    ASSERT_NE(found, snap.findings.end());
+    EXPECT_GE(found->duration, it->duration + 30ms);
 }
 
 rt::task<> short_work(std::atomic<int>* done) {
@@ -97,7 +112,8 @@ rt::task<> flood(int n, std::atomic<int>* done, std::size_t* depth_seen, std::ui
 }
 
 TEST(introspect_runtime, queue_depths_and_steals_move_as_a_constructed_workload_forces_them) {
-    auto r = rt::runtime::builder().worker_threads(2).build();
+    // Every poll timed, so the histograms count exactly the polls.
+    auto r = rt::runtime::builder().worker_threads(2).poll_timing_sample(1).build();
     auto before = r.snapshot();
     std::uint64_t steals_before = 0;
     for (auto& w : before.workers)
@@ -144,7 +160,8 @@ rt::task<> sleep_ten() {
 }
 
 TEST(introspect_runtime, timer_lateness_of_a_ten_millisecond_sleep_is_small_and_positive) {
-    auto r = rt::runtime::builder().worker_threads(2).build();
+    // Every poll timed: the one event-to-poll sample below must not be left out by sampling.
+    auto r = rt::runtime::builder().worker_threads(2).poll_timing_sample(1).build();
     r.block_on([]() -> rt::task<> {
         auto before = ri::snapshot();
         EXPECT_EQ(before.reactor.timer_lateness.count(), 0u);
@@ -274,3 +291,54 @@ TEST(introspect_runtime, snapshots_racing_with_wakes_lose_no_wake) {
 }
 
 } // namespace
+
+rt::task<> spin_and_yield(int polls, std::chrono::microseconds each) {
+    for (int i = 0; i + 1 < polls; ++i) {
+        spin_for(each);
+        co_await rt::yield_now();
+    }
+    spin_for(each);
+}
+
+// By default one worker poll in 16 is timed and weighs 16: counts stay exact, times and
+// histograms are estimates that land near the truth.
+TEST(introspect_runtime, sampled_timing_keeps_counts_exact_and_estimates_near_the_truth) {
+    auto r = rt::runtime::builder().worker_threads(2).build();
+    r.block_on([]() -> rt::task<> {
+        constexpr int polls = 800;
+        auto before = ri::snapshot();
+        EXPECT_EQ(before.poll_timing_sample, 16u);
+        auto h = rt::spawn(spin_and_yield(polls, 25us), {.name = "sampled"});
+        co_await h;
+        auto info = ri::find_task(h.id());
+        EXPECT_TRUE(info.has_value());
+        if (!info)
+            co_return;
+        EXPECT_EQ(info->polls, std::uint64_t{polls});
+        EXPECT_EQ(info->self_wakes, std::uint64_t{polls - 1});
+        // 800 polls of >= 25 us: 20 ms at least. About 50 of them are timed, so the estimate is
+        // within a few standard deviations (14% each) of the truth; allow 50% below, and above
+        // for a slow machine as well.
+        EXPECT_GE(info->busy, 10ms);
+        EXPECT_LT(info->busy, 2s);
+        auto after = ri::snapshot();
+        std::uint64_t worker_polls = 0;
+        for (auto& w : after.workers)
+            worker_polls += w.polls;
+        for (auto& w : before.workers)
+            worker_polls -= w.polls;
+        std::uint64_t counted = after.poll_duration.count() - before.poll_duration.count();
+        EXPECT_EQ(counted % 16, 0u);
+        EXPECT_GE(counted, worker_polls / 2);
+        EXPECT_LE(counted, worker_polls * 2);
+    }());
+}
+
+TEST(introspect_runtime, poll_timing_sample_is_rounded_up_to_a_power_of_two) {
+    auto r = rt::runtime::builder().worker_threads(1).poll_timing_sample(5).build();
+    EXPECT_EQ(r.snapshot().poll_timing_sample, 8u);
+    auto exact = rt::runtime::builder().worker_threads(1).poll_timing_sample(0).build();
+    EXPECT_EQ(exact.snapshot().poll_timing_sample, 1u);
+    EXPECT_THROW(rt::runtime::builder().poll_timing_sample(1u << 21).build(),
+                 std::invalid_argument);
+}

@@ -207,12 +207,53 @@ void runtime_impl::report_stall(task_header* t, std::uint64_t cycles) noexcept {
     }
 }
 
+void runtime_impl::report_live_stall(std::uint32_t w, task_id id, std::uint64_t cycles) noexcept {
+    try {
+        // The slot gave only an id: the live list hands out a reference, so the name is read
+        // from a header that cannot be freed meanwhile. A task that finished since is no stall.
+        task_header* t = tasks.find_live(id);
+        if (t == nullptr)
+            return;
+        introspect::stall s;
+        s.task = id;
+        if (t->name != nullptr)
+            s.name = t->name;
+        s.spawn_location = location_of(t->location);
+        ref_dec(t);
+        s.duration = std::chrono::nanoseconds(static_cast<std::int64_t>(cycles_to_ns(cycles)));
+        s.worker = w;
+        {
+            std::lock_guard lock(stalls_mu_);
+            stalls_.push_back({introspect::finding::kind::stall, s.task, s.name, s.spawn_location,
+                               s.duration, "a poll ran longer than the stall threshold"});
+            if (stalls_.size() > max_kept_stalls)
+                stalls_.pop_front();
+        }
+        if (cfg_.on_stall_)
+            cfg_.on_stall_(s);
+    } catch (...) {
+        // As report_stall: a failed report loses this report only.
+    }
+}
+
+void runtime_impl::stall_ended(task_id id, std::uint64_t cycles) noexcept {
+    auto d = std::chrono::nanoseconds(static_cast<std::int64_t>(cycles_to_ns(cycles)));
+    std::lock_guard lock(stalls_mu_);
+    for (auto it = stalls_.rbegin(); it != stalls_.rend(); ++it) {
+        if (it->what == introspect::finding::kind::stall && it->task == id) {
+            it->duration = std::max(it->duration, d);
+            return;
+        }
+    }
+}
+
 introspect::runtime_snapshot runtime_impl::snapshot(std::uint64_t since) {
     introspect::runtime_snapshot snap;
     clock_pair now;
     snap.version = now.cycles | 1; // never 0, which means "everything"
     snap.taken = now.steady;
     snap.recording = recording();
+    snap.poll_timing_sample = sample_mask_ + 1;
 
     for (std::size_t i = 0; i < workers_.size(); ++i) {
         const worker& w = *workers_[i];

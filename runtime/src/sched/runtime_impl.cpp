@@ -1,12 +1,15 @@
 #include "sched/runtime_impl.hpp"
 
 #include "detail/cycle_clock.hpp"
+#include "introspect/watchdog.hpp"
 #include "rt/detail/context.hpp"
 #include "rt/task/spawn.hpp"
 #include "sched/parker.hpp"
 #include "sched/worker.hpp"
 #include "task/harness.hpp"
 
+#include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cstring>
 #include <stdexcept>
@@ -67,6 +70,12 @@ runtime_impl::runtime_impl(const runtime_builder& cfg)
         stall_cycles_ = to_cycles(cfg_.stall_threshold_);
         retain_cycles_ = to_cycles(cfg_.retain_for_);
         tasks.set_retention(retain_cycles_, cfg_.retain_max_);
+        std::uint32_t one_in = std::bit_ceil(std::max<std::uint32_t>(1, cfg_.poll_timing_sample_));
+        if (one_in == 0 || one_in > (1u << 20))
+            throw std::invalid_argument(
+                "rt::runtime_builder: poll_timing_sample must be between 1 and 2^20");
+        sample_mask_ = one_in - 1;
+        cfg_.poll_timing_sample_ = one_in;
     }
     timers.set_reactor(&io);
     io.start();
@@ -75,6 +84,16 @@ runtime_impl::runtime_impl(const runtime_builder& cfg)
         workers_.push_back(std::make_unique<worker>(*this, static_cast<std::uint32_t>(i)));
     for (auto& w : workers_)
         w->start();
+    if (recording()) {
+        std::vector<watchdog::watched> slots;
+        for (auto& w : workers_)
+            slots.push_back({&w->slot(), &w->stats().polls});
+        // A few looks per threshold: a stall is seen within about a quarter threshold of it.
+        auto period = std::clamp<std::chrono::nanoseconds>(cfg_.stall_threshold_ / 4,
+                                                           std::chrono::milliseconds(1),
+                                                           std::chrono::milliseconds(100));
+        watchdog_ = std::make_unique<watchdog>(*this, std::move(slots), stall_cycles_, period);
+    }
 }
 
 runtime_impl::~runtime_impl() {
@@ -254,6 +273,8 @@ void runtime_impl::block_on(std::coroutine_handle<> root, const await_record* ro
 // ---- shutdown ----
 
 void runtime_impl::shutdown() noexcept {
+    if (watchdog_)
+        watchdog_->stop(); // it reads the workers' slots and reports through the task list
     shutting_down_.store(true, memory_order_release);
     for (auto& w : workers_)
         w->unpark();

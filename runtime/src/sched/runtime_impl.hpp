@@ -33,6 +33,7 @@
 namespace rt::detail {
 
 class worker;
+class watchdog;
 
 class runtime_impl final : public scheduler {
 public:
@@ -69,6 +70,18 @@ public:
     std::uint64_t stall_cycles() const noexcept { return stall_cycles_; }
     /// A poll of `t` ran `cycles`: call on_stall and remember it for snapshots. Cold path.
     void report_stall(task_header* t, std::uint64_t cycles) noexcept;
+    /// The watchdog saw worker `w` in one poll of task `id` for `cycles` so far: look the task
+    /// up, remember the stall and call on_stall. Cold path.
+    void report_live_stall(std::uint32_t w, task_id id, std::uint64_t cycles) noexcept;
+    /// A poll the watchdog reported has ended after `cycles`: the finding gets its full length.
+    void stall_ended(task_id id, std::uint64_t cycles) noexcept;
+    /// The poll_timing_sample mask for workers (one_in - 1; 0 = time every poll).
+    std::uint32_t sample_mask() const noexcept { return sample_mask_; }
+    /// A clock reading at most one watchdog period old (0 before the first), for stamps made
+    /// by polls that read no clock of their own.
+    std::uint64_t coarse_cycles() const noexcept {
+        return coarse_cycles_.load(memory_order_relaxed);
+    }
     /// Takes a finished task off the live list, keeping a record of it when recording.
     void retire(task_header* t) noexcept;
     introspect::runtime_snapshot snapshot(std::uint64_t since);
@@ -89,6 +102,11 @@ private:
     std::vector<std::unique_ptr<worker>> workers_;
     std::uint64_t stall_cycles_ = ~std::uint64_t{0};
     std::uint64_t retain_cycles_ = 0;
+
+    std::uint32_t sample_mask_ = 0;
+    alignas(cache_line) atomic<std::uint64_t> coarse_cycles_{0}; // written by the watchdog
+    friend class watchdog;
+    std::unique_ptr<watchdog> watchdog_;
 
     mutex stalls_mu_; // guards stalls_; taken only when a stall happened
     std::deque<introspect::finding> stalls_;

@@ -5,6 +5,7 @@
 #include "sched/runtime_impl.hpp"
 #include "task/harness.hpp"
 
+#include <algorithm>
 #include <pthread.h>
 #include <string>
 
@@ -63,6 +64,10 @@ void worker::run() {
     pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
     tls.runtime = &rt_;
     tls.worker = this;
+    tls.sample_mask = rt_.sample_mask();
+    tls.sample_rng = (index_ + 1) * 2654435761u | 1u;
+    if (recording_)
+        tls.recent_cycles = cycle_now();
     // After a poll, the next task found in our own queues starts where that poll ended (see
     // thread_context::chained_start); after a steal or a park it reads the clock itself.
     std::uint64_t chain = 0;
@@ -137,14 +142,29 @@ void worker::run_task(task_header* t) {
     std::uint32_t lifo_polls = 0;
     std::uint64_t busy = 0;
     for (;;) {
-        t->last_worker.store(index_, memory_order_relaxed);
-        bump(stats_.polls);
-        poll_result r = poll_task(t);
-        busy += tls.last_poll_cycles;
-        if (recording_)
-            record_poll();
-        if (r == poll_result::notified)
-            push_back(t);
+        if (t->last_worker.load(memory_order_relaxed) != index_)
+            t->last_worker.store(index_, memory_order_relaxed);
+        if (!recording_) {
+            bump(stats_.polls);
+            if (poll_task(t) == poll_result::notified)
+                push_back(t);
+        } else {
+            // The id for the watchdog, then the poll count it pairs with (poll_slot); and a
+            // start for a stall's final length. `t` may be freed by the poll.
+            const task_id id = t->id;
+            const std::uint64_t approx = std::max(tls.recent_cycles, rt_.coarse_cycles());
+            slot_.task.store(id, memory_order_relaxed);
+            stats_.polls.store(stats_.polls.load(memory_order_relaxed) + 1, memory_order_release);
+            poll_result r = poll_task(t);
+            if (slot_.take_flag())
+                rt_.stall_ended(id, cycle_now() - approx);
+            if (tls.last_poll_weight != 0) {
+                busy += tls.last_poll_cycles * tls.last_poll_weight;
+                record_poll();
+            }
+            if (r == poll_result::notified)
+                push_back(t);
+        }
         t = lifo_;
         if (t == nullptr || rt_.shutting_down())
             break;
@@ -165,11 +185,12 @@ void worker::record_poll() noexcept {
     auto ns = [this](std::uint64_t ticks) {
         return static_cast<std::uint64_t>(static_cast<double>(ticks) * ns_per_tick_);
     };
-    stats_.poll_ns.record(ns(ctx.last_poll_cycles));
+    const std::uint64_t weight = ctx.last_poll_weight;
+    stats_.poll_ns.record(ns(ctx.last_poll_cycles), weight);
     std::uint64_t delay = ns(ctx.last_sched_cycles);
-    stats_.sched_delay_ns.record(delay);
+    stats_.sched_delay_ns.record(delay, weight);
     if (ctx.last_wake_from_reactor)
-        stats_.event_to_poll_ns.record(delay);
+        stats_.event_to_poll_ns.record(delay, weight);
 }
 
 void worker::park() {
@@ -180,6 +201,8 @@ void worker::park() {
     if (last_searcher)
         rt_.notify_if_work_pending();
     bump(stats_.parks);
+    if (recording_)
+        slot_.task.store(0, memory_order_relaxed); // not polling: nothing here can stall
     for (;;) {
         parker_.park();
         if (rt_.shutting_down())
@@ -191,6 +214,8 @@ void worker::park() {
         }
     }
     bump(stats_.unparks);
+    if (recording_)
+        tls.recent_cycles = cycle_now(); // the stamps of the next untimed polls start here
 }
 
 void worker::drain(std::vector<task_header*>& out) {

@@ -11,6 +11,7 @@
 // from the global queue; then stealing; then park.
 #pragma once
 
+#include "introspect/watchdog.hpp"
 #include "rt/detail/atomic.hpp"
 #include "rt/detail/task_header.hpp"
 #include "rt/introspect/histogram.hpp"
@@ -33,8 +34,9 @@ struct worker_stats {
     atomic<std::uint64_t> unparks{0};
     atomic<std::uint64_t> lifo_hits{0};
     atomic<std::uint64_t> overflows{0};
-    atomic<std::uint64_t> busy_cycles{0};
-    // Introspection, in nanoseconds; recorded only with recording on.
+    atomic<std::uint64_t> busy_cycles{0}; // estimated from the timed polls
+    // Introspection, in nanoseconds; recorded only with recording on, from the timed polls,
+    // each weighing as many polls as it stands for.
     histogram_recorder poll_ns;
     histogram_recorder sched_delay_ns;
     histogram_recorder event_to_poll_ns; // polls after a reactor wake
@@ -55,6 +57,8 @@ public:
     queue_type::stealer& stealer() noexcept { return stealer_; }
     std::uint32_t index() const noexcept { return index_; }
     const worker_stats& stats() const noexcept { return stats_; }
+    /// What this worker is polling, for the watchdog (written only with recording on).
+    poll_slot& slot() noexcept { return slot_; }
     /// Tasks in the local queue (any thread; approximate while the owner runs).
     std::uint32_t queue_depth() const noexcept { return stealer_.len(); }
     /// Drops every queued task's reference (shutdown step 4; the thread has been joined).
@@ -81,6 +85,7 @@ private:
     void record_poll() noexcept;
 
     worker_stats stats_;
+    poll_slot slot_;
     bool recording_;
     double ns_per_tick_;
     std::thread thread_;

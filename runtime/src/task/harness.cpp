@@ -4,6 +4,7 @@
 #include "rt/detail/context.hpp"
 #include "sched/runtime_impl.hpp"
 
+#include <algorithm>
 #include <thread>
 #include <utility>
 
@@ -42,6 +43,21 @@ void cancel_task(task_header* t) noexcept {
     complete_task(t);
 }
 
+namespace {
+
+// xorshift32: which polls a worker times. Random, not every n-th, so a regular pattern of polls
+// (a ping-pong's two halves) cannot line up with the samples.
+std::uint32_t next_sample(thread_context& ctx) noexcept {
+    std::uint32_t x = ctx.sample_rng;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    ctx.sample_rng = x;
+    return x;
+}
+
+} // namespace
+
 poll_result poll_task(task_header* t) noexcept {
     using h = task_header;
     std::uint64_t prev = t->state.load(memory_order_relaxed);
@@ -70,8 +86,17 @@ poll_result poll_task(task_header* t) noexcept {
         ~hint_guard() { hint = saved; }
     } guard{ctx.now_hint, ctx.now_hint};
     std::uint64_t chained = std::exchange(ctx.chained_start, 0);
+    bool timed = false;
+    std::uint64_t delay = 0;
     if (rec) {
-        start = chained != 0 ? chained : cycle_now();
+        // Sampled timing (context.hpp): an untimed poll stamps with the latest reading at hand.
+        timed = ctx.sample_mask == 0 || (next_sample(ctx) & ctx.sample_mask) == 0;
+        if (timed) {
+            start = chained != 0 ? chained : cycle_now();
+            ctx.recent_cycles = start;
+        } else {
+            start = std::max(ctx.recent_cycles, t->sched_owner->coarse_cycles());
+        }
         ctx.now_hint = start;
         t->stats.poll_start_cycles.store(start, memory_order_relaxed);
         std::uint64_t woke = t->last_wake_cycles.load(memory_order_relaxed);
@@ -79,9 +104,10 @@ poll_result poll_task(task_header* t) noexcept {
             bump(t->stats.wakes);
         ctx.last_wake_from_reactor = (woke & task_stats::reactor_wake) != 0;
         woke &= ~task_stats::wake_flags;
-        std::uint64_t delay = woke != 0 && start > woke ? start - woke : 0;
-        bump(t->stats.scheduled_cycles, delay);
-        ctx.last_sched_cycles = delay;
+        if (timed) {
+            delay = woke != 0 && start > woke ? start - woke : 0;
+            bump(t->stats.scheduled_cycles, delay * (std::uint64_t{ctx.sample_mask} + 1));
+        }
     }
     bool resumed = false;
     if (t->root.driver != nullptr) {
@@ -93,27 +119,41 @@ poll_result poll_task(task_header* t) noexcept {
     ctx.task = saved_task;
     bool yielded = std::exchange(ctx.yield_requested, false);
     std::uint64_t end = 0;
+    ctx.last_poll_cycles = 0;
+    ctx.last_sched_cycles = delay;
+    ctx.last_poll_end = 0;
+    ctx.last_poll_weight = 0;
     if (rec) {
-        end = cycle_now();
+        if (timed) {
+            end = cycle_now();
+            ctx.recent_cycles = end;
+            ctx.last_poll_end = end;
+            ctx.last_poll_cycles = end - start;
+            ctx.last_poll_weight = std::uint64_t{ctx.sample_mask} + 1;
+            bump(t->stats.busy_cycles, (end - start) * ctx.last_poll_weight);
+        } else {
+            end = start;
+        }
         ctx.now_hint = end;
-        ctx.last_poll_end = end;
-        ctx.last_poll_cycles = end - start;
-        bump(t->stats.busy_cycles, end - start);
         bump(t->stats.polls);
-        t->stats.poll_end_cycles.store(end, memory_order_relaxed);
+        // Every store here waits in the store buffer for the next locked instruction (the state
+        // CAS below), so untimed polls skip what they can: their end equals their start.
+        if (timed)
+            t->stats.poll_end_cycles.store(end, memory_order_relaxed);
         if (yielded)
             t->last_wake_cycles.store((end & ~task_stats::wake_flags) | task_stats::self_wake,
                                       memory_order_relaxed);
         // A poll that resumed the task and left it waiting must have handed out a waker (every
         // rt awaitable takes one through current_waker()); if not, nothing can wake it again.
-        if (resumed)
-            t->no_waker.store(!ctx.waker_taken && !yielded, memory_order_relaxed);
-        if (end - start > t->sched_owner->stall_cycles())
+        if (resumed) {
+            bool none = !ctx.waker_taken && !yielded;
+            if (t->no_waker.load(memory_order_relaxed) != none)
+                t->no_waker.store(none, memory_order_relaxed);
+        }
+        // A worker's stalls are the watchdog's (introspect/watchdog.hpp); block_on's and other
+        // unsampled polls are timed here and reported when they end.
+        if (timed && ctx.worker == nullptr && end - start > t->sched_owner->stall_cycles())
             t->sched_owner->report_stall(t, end - start);
-    } else {
-        ctx.last_poll_cycles = 0;
-        ctx.last_sched_cycles = 0;
-        ctx.last_poll_end = 0;
     }
 
     if (t->frame.done()) {

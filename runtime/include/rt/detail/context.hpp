@@ -34,6 +34,16 @@ struct thread_context {
     // poll_task consumes it. last_poll_end is that end (0 when recording is off).
     std::uint64_t chained_start = 0;
     std::uint64_t last_poll_end = 0;
+    // Sampled poll timing (runtime_builder::poll_timing_sample): a worker times a poll when
+    // (next random number & sample_mask) == 0; 0 times every poll (block_on and local polls).
+    // An untimed poll reads no clock: its stamps come from recent_cycles, the latest reading on
+    // this thread, or the runtime's coarse clock, whichever is later.
+    std::uint32_t sample_mask = 0;
+    std::uint32_t sample_rng = 0x9e3779b9u;
+    std::uint64_t recent_cycles = 0;
+    // How many polls the last poll_task's timing stands for: sample_mask + 1 when it was timed,
+    // 0 when not (then last_poll_cycles and last_sched_cycles are 0 too).
+    std::uint64_t last_poll_weight = 0;
 };
 
 extern constinit thread_local thread_context tls;

@@ -119,8 +119,9 @@ namespace rt::detail {
 /// The recording side: one writer thread, any number of snapshot readers.
 class histogram_recorder {
 public:
-    void record(std::uint64_t v) noexcept {
-        bump(counts_[introspect::detail_hist::bucket_of(v)]);
+    /// Records `v`, standing for `n` values (a sampled recorder weighs each sample).
+    void record(std::uint64_t v, std::uint64_t n = 1) noexcept {
+        bump(counts_[introspect::detail_hist::bucket_of(v)], n);
         if (v > max_.load(memory_order_relaxed))
             max_.store(v, memory_order_relaxed);
     }

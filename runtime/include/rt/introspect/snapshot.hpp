@@ -70,7 +70,8 @@ struct finding {
     std::string message;
 };
 
-/// What runtime_builder::on_stall's callback receives, on the worker, right after the poll.
+/// What runtime_builder::on_stall's callback receives: from the watchdog while a worker's poll
+/// is still running (`duration` is how long so far), or right after a block_on poll.
 struct stall {
     task_id task = 0;
     std::string name;
@@ -84,13 +85,16 @@ struct runtime_snapshot {
     std::uint64_t version = 0;
     std::chrono::steady_clock::time_point taken;
     bool recording = true;
+    /// One worker poll in this many is timed (runtime_builder::poll_timing_sample): the busy
+    /// and scheduled times and the poll histograms are estimates from those samples.
+    std::uint32_t poll_timing_sample = 1;
     std::vector<task_info> tasks; // live ones, then retained finished ones
     std::vector<worker_info> workers;
     std::size_t global_queue_depth = 0;
     blocking_info blocking;
     reactor_info reactor;
-    histogram poll_duration;    // every poll on the compute workers
-    histogram scheduling_delay; // wake to poll, on the compute workers
+    histogram poll_duration;    // polls on the compute workers (sampled, weighted)
+    histogram scheduling_delay; // wake to poll, on the compute workers (sampled, weighted)
     std::vector<finding> findings;
 };
 

@@ -56,8 +56,8 @@ struct task_info {
     task_id parent = 0; // the task that spawned it; 0 for none
     std::chrono::steady_clock::time_point created;
     std::optional<std::chrono::steady_clock::time_point> completed;
-    std::chrono::nanoseconds busy{0};         // inside polls
-    std::chrono::nanoseconds scheduled{0};    // woken but not yet polled
+    std::chrono::nanoseconds busy{0};         // inside polls (estimated: see poll_timing_sample)
+    std::chrono::nanoseconds scheduled{0};    // woken but not yet polled (estimated, as busy)
     std::chrono::nanoseconds idle{0};         // the rest of its life so far
     std::uint64_t wakes = 0;                  // by others
     std::uint64_t self_wakes = 0;             // by itself during its own poll (yields included)
