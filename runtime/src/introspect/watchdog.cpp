@@ -68,6 +68,7 @@ bool watchdog::look(std::uint64_t now) {
         if (id == 0 || polls.load(memory_order_relaxed) != seq)
             continue; // parked, or a poll began meanwhile: `id` may be the next poll's
         v.reported = true;
+        s.since.store(v.first, memory_order_relaxed);
         s.flagged.store(true, memory_order_release);
         rt_.report_live_stall(static_cast<std::uint32_t>(i), id, now - v.first);
     }

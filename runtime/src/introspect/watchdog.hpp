@@ -31,8 +31,9 @@ class runtime_impl;
 /// before and after it. No start time: the watchdog measures from when it first saw the poll,
 /// which never makes a short poll look long, and costs the worker no clock read.
 struct alignas(cache_line) poll_slot {
-    atomic<task_id> task{0};     // 0: not polling (parked)
-    atomic<bool> flagged{false}; // the watchdog reported the poll under way
+    atomic<task_id> task{0};        // 0: not polling (parked)
+    atomic<bool> flagged{false};    // the watchdog reported the poll under way
+    atomic<std::uint64_t> since{0}; // set with `flagged`: when the watchdog first saw that poll
 
     /// True when the watchdog reported the poll that just ended (the flag is consumed).
     bool take_flag() noexcept {

@@ -149,15 +149,14 @@ void worker::run_task(task_header* t) {
             if (poll_task(t) == poll_result::notified)
                 push_back(t);
         } else {
-            // The id for the watchdog, then the poll count it pairs with (poll_slot); and a
-            // start for a stall's final length. `t` may be freed by the poll.
+            // The id for the watchdog, then the poll count it pairs with (poll_slot). `t` may
+            // be freed by the poll.
             const task_id id = t->id;
-            const std::uint64_t approx = std::max(tls.recent_cycles, rt_.coarse_cycles());
             slot_.task.store(id, memory_order_relaxed);
             stats_.polls.store(stats_.polls.load(memory_order_relaxed) + 1, memory_order_release);
             poll_result r = poll_task(t);
-            if (slot_.take_flag())
-                rt_.stall_ended(id, cycle_now() - approx);
+            if (slot_.take_flag()) // measured as the report was: from the watchdog's first look
+                rt_.stall_ended(id, cycle_now() - slot_.since.load(memory_order_relaxed));
             if (tls.last_poll_weight != 0) {
                 busy += tls.last_poll_cycles * tls.last_poll_weight;
                 record_poll();
