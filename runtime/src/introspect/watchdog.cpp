@@ -63,8 +63,8 @@ bool watchdog::look(std::uint64_t now) {
         }
         if (v.reported || now - v.first < stall_cycles_)
             continue;
-        task_id id = s.task.load(memory_order_relaxed);
-        std::atomic_thread_fence(memory_order_acquire);
+        // Acquire: the second look at the counter cannot be made before this load.
+        task_id id = s.task.load(memory_order_acquire);
         if (id == 0 || polls.load(memory_order_relaxed) != seq)
             continue; // parked, or a poll began meanwhile: `id` may be the next poll's
         v.reported = true;
