@@ -6,6 +6,7 @@
 //   spawn     spawn and join --n trivial tasks in batches of 1,000 (as spawn_rt.cpp)
 //   pingpong  spawn/join chains of depth 100, --m hops in all (as pingpong_rt.cpp)
 //   mpmc      2 producers and 2 consumers pass --msgs ints through a bounded(64) rt::mpmc channel
+//   mpsc      4 producers send --msgs ints to one receiver through a bounded(1024) rt::mpsc channel
 //   memory    --idle tasks spawned to wait on one rt::notify: resident bytes per live idle task
 // Each reports throughput (or bytes) and wall/cpu time; memory also reports sizeof(task_header).
 // --retain_s S and --retain_max N set runtime_builder::retain_completed (default 5 s, 1000), to
@@ -102,6 +103,33 @@ rt::task<> mpmc_root(std::uint64_t msgs, bench::region* r, std::uint64_t* receiv
     r->stop();
 }
 
+rt::task<> mpsc_produce(rt::mpsc::sender<std::uint64_t> tx, std::uint64_t n) {
+    for (std::uint64_t i = 0; i < n; ++i) {
+        auto send = tx.send(i);
+        if (!co_await send)
+            co_return;
+    }
+}
+
+rt::task<> mpsc_root(std::uint64_t msgs, bench::region* r, std::uint64_t* received) {
+    r->start();
+    std::vector<rt::join_handle<void>> producers;
+    auto [tx, rx] = rt::mpsc::channel<std::uint64_t>(1024);
+    for (int i = 0; i < 4; ++i)
+        producers.push_back(rt::spawn(mpsc_produce(tx, msgs / 4)));
+    { auto drop = std::move(tx); } // the producers hold the last senders
+    for (;;) {
+        auto recv = rx.recv();
+        auto v = co_await recv;
+        if (!v)
+            break;
+        ++*received;
+    }
+    for (auto& p : producers)
+        co_await p;
+    r->stop();
+}
+
 std::uint64_t resident_bytes() {
     long pages = 0, resident = 0;
     if (std::FILE* f = std::fopen("/proc/self/statm", "r")) {
@@ -174,6 +202,12 @@ int main(int argc, char** argv) {
     if (received != msgs / 2 * 2)
         bench::fail("overhead_mpmc", impl_name, "lost messages");
 
+    bench::region rq;
+    std::uint64_t queued = 0;
+    runtime.block_on(bench::on_worker(mpsc_root(msgs / 4 * 4, &rq, &queued)));
+    if (queued != msgs / 4 * 4)
+        bench::fail("overhead_mpsc", impl_name, "lost messages");
+
     bench::json_line("overhead_spawn", impl_name)
         .integer("n", n / 1000 * 1000)
         .integer("threads", threads)
@@ -194,6 +228,13 @@ int main(int argc, char** argv) {
         .num("msgs_per_s", double(received) / rm.wall_s())
         .num("wall_s", rm.wall_s())
         .num("cpu_s", rm.cpu_s())
+        .print();
+    bench::json_line("overhead_mpsc", impl_name)
+        .integer("m", queued)
+        .integer("threads", threads)
+        .num("msgs_per_s", double(queued) / rq.wall_s())
+        .num("wall_s", rq.wall_s())
+        .num("cpu_s", rq.cpu_s())
         .print();
     bench::json_line("overhead_memory", impl_name)
         .integer("n", idle)

@@ -65,6 +65,7 @@ void worker::run() {
     tls.runtime = &rt_;
     tls.worker = this;
     tls.sample_mask = rt_.sample_mask();
+    tls.slot = recording_ ? &slot_ : nullptr;
     tls.sample_rng = (index_ + 1) * 2654435761u | 1u;
     if (recording_)
         tls.recent_cycles = cycle_now();
@@ -88,6 +89,7 @@ void worker::run() {
     }
     tls.worker = nullptr;
     tls.runtime = nullptr;
+    tls.slot = nullptr;
 }
 
 task_header* worker::next_task() {
@@ -149,14 +151,10 @@ void worker::run_task(task_header* t) {
             if (poll_task(t) == poll_result::notified)
                 push_back(t);
         } else {
-            // The id for the watchdog, then the poll count it pairs with (poll_slot). `t` may
-            // be freed by the poll.
-            const task_id id = t->id;
-            slot_.task.store(id, memory_order_relaxed);
+            // The id for the watchdog, then the poll count it pairs with (poll_slot).
+            slot_.task.store(t->id, memory_order_relaxed);
             stats_.polls.store(stats_.polls.load(memory_order_relaxed) + 1, memory_order_release);
-            poll_result r = poll_task(t);
-            if (slot_.take_flag()) // measured as the report was: from the watchdog's first look
-                rt_.stall_ended(id, cycle_now() - slot_.since.load(memory_order_relaxed));
+            poll_result r = poll_task(t); // which also completes a reported stall
             if (tls.last_poll_weight != 0) {
                 busy += tls.last_poll_cycles * tls.last_poll_weight;
                 record_poll();

@@ -1,6 +1,7 @@
 #include "task/harness.hpp"
 
 #include "detail/cycle_clock.hpp"
+#include "introspect/watchdog.hpp"
 #include "rt/detail/context.hpp"
 #include "sched/runtime_impl.hpp"
 
@@ -66,12 +67,15 @@ poll_result poll_task(task_header* t) noexcept {
         next = (prev & ~h::notified) | h::running;
     } while (
         !t->state.compare_exchange_weak(prev, next, memory_order_acquire, memory_order_relaxed));
+    thread_context& ctx = tls;
     if (prev & h::cancelled) {
+        const task_id id = t->id;
         cancel_task(t);
+        if (ctx.slot != nullptr && ctx.task == nullptr && ctx.slot->take_flag())
+            ctx.runtime->stall_ended(id, cycle_now() - ctx.slot->since.load(memory_order_relaxed));
         return poll_result::complete;
     }
 
-    thread_context& ctx = tls;
     task_header* saved_task = ctx.task;
     ctx.task = t;
     ctx.budget = coop_budget;
@@ -155,6 +159,13 @@ poll_result poll_task(task_header* t) noexcept {
         if (timed && ctx.worker == nullptr && end - start > t->sched_owner->stall_cycles())
             t->sched_owner->report_stall(t, end - start);
     }
+
+    // A poll the watchdog reported gets its full length now, before the completion below can
+    // wake a joiner that might look at the findings. Only the outermost poll: a local set's
+    // tasks polled inside it are part of it.
+    if (ctx.slot != nullptr && saved_task == nullptr && ctx.slot->take_flag())
+        t->sched_owner->stall_ended(t->id,
+                                    cycle_now() - ctx.slot->since.load(memory_order_relaxed));
 
     if (t->frame.done()) {
         t->vtable->finish_body(t);

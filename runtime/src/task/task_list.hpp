@@ -24,8 +24,10 @@
 
 namespace rt::detail {
 
-/// What introspection keeps of a finished task. Names longer than the buffer are cut.
-struct retired_task {
+/// What introspection keeps of a finished task. Names longer than the buffer are cut. Exactly
+/// two cache lines, aligned: every completion writes one, so it should dirty no more lines than
+/// it must.
+struct alignas(cache_line) retired_task {
     task_id id = 0;
     task_id parent = 0;
     task_kind kind = task_kind::async;
@@ -34,7 +36,7 @@ struct retired_task {
     rt::source_location location;
     std::uint64_t polls = 0, busy = 0, scheduled = 0, wakes = 0, self_wakes = 0;
     std::uint64_t created = 0, completed = 0;
-    char name[48] = {};
+    char name[40] = {};
 
     void fill(const task_header* t) noexcept {
         const task_stats& s = t->stats;
@@ -59,6 +61,8 @@ struct retired_task {
         }
     }
 };
+
+static_assert(sizeof(retired_task) == 2 * cache_line);
 
 class task_list {
 public:

@@ -13,6 +13,8 @@ namespace rt::detail {
 
 class runtime_impl;
 
+struct poll_slot;
+
 struct thread_context {
     runtime_impl* runtime = nullptr;
     void* worker = nullptr; // the worker this thread is, when it is one
@@ -44,6 +46,8 @@ struct thread_context {
     // How many polls the last poll_task's timing stands for: sample_mask + 1 when it was timed,
     // 0 when not (then last_poll_cycles and last_sched_cycles are 0 too).
     std::uint64_t last_poll_weight = 0;
+    // A worker's slot for the stall watchdog (introspect/watchdog.hpp), with recording on.
+    poll_slot* slot = nullptr;
 };
 
 extern constinit thread_local thread_context tls;
