@@ -328,9 +328,36 @@ TEST(introspect_runtime, sampled_timing_keeps_counts_exact_and_estimates_near_th
         for (auto& w : before.workers)
             worker_polls -= w.polls;
         std::uint64_t counted = after.poll_duration.count() - before.poll_duration.count();
-        EXPECT_EQ(counted % 16, 0u);
         EXPECT_GE(counted, worker_polls / 2);
         EXPECT_LE(counted, worker_polls * 2);
+    }());
+}
+
+// poll_timing_sample(1): every worker poll timed, each counted once.
+TEST(introspect_runtime, timing_every_poll_counts_every_poll_once) {
+    auto r = rt::runtime::builder().worker_threads(2).poll_timing_sample(1).build();
+    r.block_on([]() -> rt::task<> {
+        auto before = ri::snapshot();
+        co_await rt::spawn(spin_and_yield(300, 1us));
+        // A poll is recorded just after it ends, and the last one woke us: give the worker a
+        // moment to record it (the block_on thread's own polls are not counted).
+        std::uint64_t worker_polls = 0, timed = 0, delays = 0;
+        for (int i = 0; i < 1000; ++i) {
+            auto after = ri::snapshot();
+            worker_polls = 0;
+            for (auto& w : after.workers)
+                worker_polls += w.polls;
+            for (auto& w : before.workers)
+                worker_polls -= w.polls;
+            timed = after.poll_duration.count() - before.poll_duration.count();
+            delays = after.scheduling_delay.count() - before.scheduling_delay.count();
+            if (timed == worker_polls && delays == worker_polls)
+                break;
+            co_await rt::sleep(1ms);
+        }
+        EXPECT_GE(worker_polls, 300u);
+        EXPECT_EQ(timed, worker_polls);
+        EXPECT_EQ(delays, worker_polls);
     }());
 }
 

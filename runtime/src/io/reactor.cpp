@@ -95,7 +95,8 @@ void reactor::wake_all(std::vector<task_header*>& woken) {
 void reactor::run() {
     pthread_setname_np(pthread_self(), name_.substr(0, 15).c_str());
     log(raise_priority());
-    tls.in_reactor = true; // wakes made here count as events (event-to-poll latency)
+    tls.in_reactor = true;               // wakes made here count as events (event-to-poll latency)
+    tls.sample_mask = rt_.sample_mask(); // which of them are timed: task/sampling.hpp
     std::vector<task_header*> woken;
     while (!stop_.load(memory_order_acquire)) {
         bump(iterations_);
@@ -112,6 +113,7 @@ void reactor::run() {
         }
         driver_->wait(tp, woken);
         std::uint64_t begin = recording_ ? cycle_now() : 0;
+        tls.recent_cycles = begin; // the stamp of this round's unsampled wakes
         std::size_t io_woken = woken.size();
         timers_.fire_expired(clock::now(), woken, recording_ ? &lateness_ns_ : nullptr);
         if (woken.size() > io_woken)

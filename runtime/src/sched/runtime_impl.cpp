@@ -7,6 +7,7 @@
 #include "sched/parker.hpp"
 #include "sched/worker.hpp"
 #include "task/harness.hpp"
+#include "task/sampling.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -167,10 +168,10 @@ void runtime_impl::init_header(task_header* t, task_kind kind, const task_vtable
     t->root.ready.store(true, memory_order_relaxed);
     t->record = recording();
     if (t->record) {
-        // Spawned inside a poll: a time from that poll stands in for now (one clock read less).
-        std::uint64_t now = tls.now_hint != 0 ? tls.now_hint : cycle_now();
-        t->stats.created_cycles.store(now, memory_order_relaxed);
-        t->last_wake_cycles.store(now & ~task_stats::wake_flags, memory_order_relaxed);
+        // The spawn is the first wake: it draws the first poll's timing (task/sampling.hpp).
+        std::uint64_t stamp = wake_stamp(tls);
+        t->stats.created_cycles.store(stamp & ~task_stats::wake_flags, memory_order_relaxed);
+        t->last_wake_cycles.store(stamp, memory_order_relaxed);
     }
     // Own reference, the join handle's, and the first run-queue entry's.
     t->state.store(task_header::notified + 3 * task_header::ref_one, memory_order_relaxed);

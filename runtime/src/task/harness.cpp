@@ -4,6 +4,7 @@
 #include "introspect/watchdog.hpp"
 #include "rt/detail/context.hpp"
 #include "sched/runtime_impl.hpp"
+#include "task/sampling.hpp"
 
 #include <algorithm>
 #include <thread>
@@ -44,21 +45,6 @@ void cancel_task(task_header* t) noexcept {
     complete_task(t);
 }
 
-namespace {
-
-// xorshift32: which polls a worker times. Random, not every n-th, so a regular pattern of polls
-// (a ping-pong's two halves) cannot line up with the samples.
-std::uint32_t next_sample(thread_context& ctx) noexcept {
-    std::uint32_t x = ctx.sample_rng;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    ctx.sample_rng = x;
-    return x;
-}
-
-} // namespace
-
 poll_result poll_task(task_header* t) noexcept {
     using h = task_header;
     std::uint64_t prev = t->state.load(memory_order_relaxed);
@@ -90,27 +76,31 @@ poll_result poll_task(task_header* t) noexcept {
         ~hint_guard() { hint = saved; }
     } guard{ctx.now_hint, ctx.now_hint};
     std::uint64_t chained = std::exchange(ctx.chained_start, 0);
-    bool timed = false;
+    std::uint64_t weight = 0; // how many polls this one's timing stands for; 0: untimed
     std::uint64_t delay = 0;
     if (rec) {
-        // Sampled timing (context.hpp): an untimed poll stamps with the latest reading at hand.
-        timed = ctx.sample_mask == 0 || (next_sample(ctx) & ctx.sample_mask) == 0;
-        if (timed) {
+        // Timed when its wake was drawn (task/sampling.hpp), and always off the workers (block_on
+        // polls are few, and their stalls are found by timing them).
+        std::uint64_t woke = t->last_wake_cycles.load(memory_order_relaxed);
+        weight = poll_weight(woke, ctx.sample_mask);
+        if (weight == 0 && ctx.worker == nullptr)
+            weight = 1;
+        if (weight != 0) {
             start = chained != 0 ? chained : cycle_now();
             ctx.recent_cycles = start;
         } else {
+            // No clock read: the latest reading at hand, kept fresh by the watchdog.
             start = std::max(ctx.recent_cycles, t->sched_owner->coarse_cycles());
         }
         ctx.now_hint = start;
         t->stats.poll_start_cycles.store(start, memory_order_relaxed);
-        std::uint64_t woke = t->last_wake_cycles.load(memory_order_relaxed);
         if (!(woke & task_stats::self_wake) && t->stats.polls.load(memory_order_relaxed) != 0)
             bump(t->stats.wakes);
         ctx.last_wake_from_reactor = (woke & task_stats::reactor_wake) != 0;
-        woke &= ~task_stats::wake_flags;
-        if (timed) {
-            delay = woke != 0 && start > woke ? start - woke : 0;
-            bump(t->stats.scheduled_cycles, delay * (std::uint64_t{ctx.sample_mask} + 1));
+        if (woke & (task_stats::timed_sampled | task_stats::timed_exact)) {
+            woke &= ~task_stats::wake_flags;
+            delay = start > woke ? start - woke : 0;
+            bump(t->stats.scheduled_cycles, delay * weight);
         }
     }
     bool resumed = false;
@@ -128,13 +118,13 @@ poll_result poll_task(task_header* t) noexcept {
     ctx.last_poll_end = 0;
     ctx.last_poll_weight = 0;
     if (rec) {
-        if (timed) {
+        if (weight != 0) {
             end = cycle_now();
             ctx.recent_cycles = end;
             ctx.last_poll_end = end;
             ctx.last_poll_cycles = end - start;
-            ctx.last_poll_weight = std::uint64_t{ctx.sample_mask} + 1;
-            bump(t->stats.busy_cycles, (end - start) * ctx.last_poll_weight);
+            ctx.last_poll_weight = weight;
+            bump(t->stats.busy_cycles, (end - start) * weight);
         } else {
             end = start;
         }
@@ -142,10 +132,10 @@ poll_result poll_task(task_header* t) noexcept {
         bump(t->stats.polls);
         // Every store here waits in the store buffer for the next locked instruction (the state
         // CAS below), so untimed polls skip what they can: their end equals their start.
-        if (timed)
+        if (weight != 0)
             t->stats.poll_end_cycles.store(end, memory_order_relaxed);
-        if (yielded)
-            t->last_wake_cycles.store((end & ~task_stats::wake_flags) | task_stats::self_wake,
+        if (yielded) // a wake like any other: it draws the next poll's timing
+            t->last_wake_cycles.store(wake_stamp(ctx) | task_stats::self_wake,
                                       memory_order_relaxed);
         // A poll that resumed the task and left it waiting must have handed out a waker (every
         // rt awaitable takes one through current_waker()); if not, nothing can wake it again.
@@ -156,7 +146,7 @@ poll_result poll_task(task_header* t) noexcept {
         }
         // A worker's stalls are the watchdog's (introspect/watchdog.hpp); block_on's and other
         // unsampled polls are timed here and reported when they end.
-        if (timed && ctx.worker == nullptr && end - start > t->sched_owner->stall_cycles())
+        if (weight != 0 && ctx.worker == nullptr && end - start > t->sched_owner->stall_cycles())
             t->sched_owner->report_stall(t, end - start);
     }
 

@@ -7,6 +7,7 @@
 #include "rt/task/spawn.hpp"
 #include "rt/task/this_task.hpp"
 #include "task/harness.hpp"
+#include "task/sampling.hpp"
 
 #include <stdexcept>
 #include <thread>
@@ -33,7 +34,7 @@ void count_wake(task_header* t) noexcept {
     // Wakes from elsewhere are counted by the next poll (single writer, no locked add here);
     // this only stamps the time, and says whether the wake was the task's own.
     thread_context& ctx = tls;
-    std::uint64_t now = (ctx.now_hint != 0 ? ctx.now_hint : cycle_now()) & ~task_stats::wake_flags;
+    std::uint64_t now = wake_stamp(ctx);
     if (ctx.task == t) {
         bump(t->stats.self_wakes);
         now |= task_stats::self_wake;

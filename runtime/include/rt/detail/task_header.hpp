@@ -126,12 +126,18 @@ struct waker {
 /// (runtime_builder::introspection(false)) none of them is written.
 struct task_stats {
     /// Set in last_wake_cycles when the reactor made the wake (the next poll then measures the
-    /// event-to-poll latency); the stamp loses its lowest bits, a few cycles.
+    /// event-to-poll latency); the stamp loses its lowest four bits, a few cycles.
     static constexpr std::uint64_t reactor_wake = 1;
     /// Set in last_wake_cycles when the task woke itself (or yielded): the next poll is not
     /// counted as a wake from elsewhere.
     static constexpr std::uint64_t self_wake = 2;
-    static constexpr std::uint64_t wake_flags = reactor_wake | self_wake;
+    /// The wake was drawn for timing (runtime/src/task/sampling.hpp): its stamp is exact, and
+    /// the poll it causes is timed and stands for poll_timing_sample polls.
+    static constexpr std::uint64_t timed_sampled = 4;
+    /// The wake came from a thread that times every poll: exact stamp, the poll stands for one.
+    static constexpr std::uint64_t timed_exact = 8;
+    static constexpr std::uint64_t wake_flags =
+        reactor_wake | self_wake | timed_sampled | timed_exact;
 
     atomic<std::uint64_t> polls{0};            // poller
     atomic<std::uint64_t> busy_cycles{0};      // poller
