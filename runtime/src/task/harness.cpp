@@ -144,8 +144,8 @@ poll_result poll_task(task_header* t) noexcept {
             if (t->no_waker.load(memory_order_relaxed) != none)
                 t->no_waker.store(none, memory_order_relaxed);
         }
-        // A worker's stalls are the watchdog's (introspect/watchdog.hpp); block_on's and other
-        // unsampled polls are timed here and reported when they end.
+        // A worker's stalls are the watchdog's (introspect/watchdog.hpp); polls elsewhere
+        // (block_on) are always timed, and reported here when they end.
         if (weight != 0 && ctx.worker == nullptr && end - start > t->sched_owner->stall_cycles())
             t->sched_owner->report_stall(t, end - start);
     }

@@ -36,9 +36,10 @@ struct thread_context {
     // poll_task consumes it. last_poll_end is that end (0 when recording is off).
     std::uint64_t chained_start = 0;
     std::uint64_t last_poll_end = 0;
-    // Sampled poll timing (runtime_builder::poll_timing_sample): a worker times a poll when
-    // (next random number & sample_mask) == 0; 0 times every poll (block_on and local polls).
-    // An untimed poll reads no clock: its stamps come from recent_cycles, the latest reading on
+    // Sampled poll timing (runtime_builder::poll_timing_sample; runtime/src/task/sampling.hpp):
+    // a wake made on this thread is drawn for timing when (next random number & sample_mask)
+    // is 0; a mask of 0 (threads that are not workers or the reactor) times every wake. An
+    // untimed poll reads no clock: its stamps come from recent_cycles, the latest reading on
     // this thread, or the runtime's coarse clock, whichever is later.
     std::uint32_t sample_mask = 0;
     std::uint32_t sample_rng = 0x9e3779b9u;
