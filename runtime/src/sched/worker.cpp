@@ -196,7 +196,13 @@ void worker::record_poll() noexcept {
 // Takes the I/O events ready now on this thread: the tasks they wake join this worker's queue
 // (no hand-off through the reactor thread and the global queue). True when some did.
 bool worker::poll_io() {
-    if (!rt_.io.driver().poll_ready(io_woken_) || io_woken_.empty())
+    if (!io_harvest_)
+        return false;
+    if (!rt_.io.driver().poll_ready(io_woken_)) {
+        io_harvest_ = false; // the backend leaves its events to the reactor: stop asking
+        return false;
+    }
+    if (io_woken_.empty())
         return false;
     thread_context& ctx = tls;
     ctx.in_reactor = true; // these wakes are events: their polls count in event-to-poll latency
@@ -252,8 +258,10 @@ bool worker::spin() {
 void worker::park() {
     if (lifo_ != nullptr || queue_.has_tasks())
         return;
-    // Only the last worker awake spins: while another is awake, it takes the I/O events.
-    if (searching_ && rt_.idle_set.num_unparked() == 1 && spin())
+    // Only the last worker awake spins: while another is awake, it takes the I/O events. And only
+    // when it can take them itself: with a backend that leaves them to the reactor thread, the
+    // spin would compete for the core with the reactor it waits for.
+    if (searching_ && io_harvest_ && rt_.idle_set.num_unparked() == 1 && spin())
         return;
     auto parked = rt_.idle_set.transition_to_parked(index_, searching_);
     searching_ = false;

@@ -82,6 +82,7 @@ private:
     std::uint32_t tick_ = 0;
     std::uint32_t rng_;
     std::vector<task_header*> io_woken_; // poll_io's batch, kept for its capacity
+    bool io_harvest_ = true;             // the I/O backend lets workers take its events
     void record_poll() noexcept;
 
     worker_stats stats_;
