@@ -80,10 +80,10 @@ int main(int argc, char** argv) {
         .integer("size", size)
         .integer("requests", requests)
         .integer("threads", threads)
-        .integer("uring", 0)
         .num("wall_s", res.wall_s)
         .num("cpu_s", r.cpu_s())
         .num("requests_per_s", double(requests) / res.wall_s)
+        .num("mb_per_s", double(requests) * double(size) / res.wall_s / 1e6)
         .num("rtt_p50_us", res.p50_us)
         .num("rtt_p99_us", res.p99_us)
         .print();

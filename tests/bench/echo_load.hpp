@@ -35,11 +35,18 @@ struct load_result {
 };
 
 // The child's main: returns the process exit status.
+//
+// Per request it costs one send and one recv for small sizes: epoll is level-triggered, so after
+// a complete echo the connection is not read again until epoll reports it (no recv that only
+// answers EAGAIN). Large requests may not fit the socket buffer: the rest is sent when epoll
+// reports the connection writable.
 inline int run_load(std::uint16_t port, std::size_t conns, std::uint64_t requests,
                     std::size_t size) {
     struct conn {
         int fd = -1;
-        std::size_t got = 0;
+        std::size_t got = 0;   // bytes of the echo received
+        std::size_t put = 0;   // bytes of the request sent
+        bool want_out = false; // registered for EPOLLOUT (a request is partly sent)
         clock::time_point sent;
     };
     std::vector<conn> cs(conns);
@@ -67,20 +74,38 @@ inline int run_load(std::uint16_t port, std::size_t conns, std::uint64_t request
     std::vector<double> lat;
     lat.reserve(requests);
     std::uint64_t sent = 0, done = 0;
-    auto send_one = [&](conn& c) {
-        c.got = 0;
-        c.sent = clock::now();
-        ++sent;
-        // A request this small fits the socket buffer of an idle connection in one call.
-        if (::send(c.fd, req.data(), size, MSG_NOSIGNAL) != static_cast<ssize_t>(size)) {
-            std::perror("load generator: send");
-            std::exit(1);
+    auto watch = [&](std::size_t i, bool out) {
+        epoll_event ev{};
+        ev.events = EPOLLIN | (out ? static_cast<std::uint32_t>(EPOLLOUT) : 0u);
+        ev.data.u64 = i;
+        epoll_ctl(ep, EPOLL_CTL_MOD, cs[i].fd, &ev);
+        cs[i].want_out = out;
+    };
+    auto send_rest = [&](std::size_t i) {
+        conn& c = cs[i];
+        while (c.put < size) {
+            ssize_t n = ::send(c.fd, req.data() + c.put, size - c.put, MSG_NOSIGNAL);
+            if (n < 0 && errno == EAGAIN)
+                break;
+            if (n < 0) {
+                std::perror("load generator: send");
+                std::exit(1);
+            }
+            c.put += static_cast<std::size_t>(n);
         }
+        if ((c.put < size) != c.want_out)
+            watch(i, c.put < size);
+    };
+    auto send_one = [&](std::size_t i) {
+        cs[i].got = 0;
+        cs[i].put = 0;
+        cs[i].sent = clock::now();
+        ++sent;
+        send_rest(i);
     };
     const auto t0 = clock::now();
-    for (auto& c : cs)
-        if (sent < requests)
-            send_one(c);
+    for (std::size_t i = 0; i < conns && sent < requests; ++i)
+        send_one(i);
     epoll_event evs[256];
     while (done < requests) {
         int n = epoll_wait(ep, evs, 256, 10'000);
@@ -89,7 +114,12 @@ inline int run_load(std::uint16_t port, std::size_t conns, std::uint64_t request
             return 1;
         }
         for (int k = 0; k < n; ++k) {
-            conn& c = cs[evs[k].data.u64];
+            const std::size_t i = evs[k].data.u64;
+            conn& c = cs[i];
+            if ((evs[k].events & EPOLLOUT) && c.put < size)
+                send_rest(i);
+            if (!(evs[k].events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
+                continue;
             for (;;) {
                 ssize_t r = ::recv(c.fd, buf.data(), size - c.got, 0);
                 if (r < 0 && errno == EAGAIN)
@@ -105,9 +135,8 @@ inline int run_load(std::uint16_t port, std::size_t conns, std::uint64_t request
                     std::chrono::duration<double, std::micro>(clock::now() - c.sent).count());
                 ++done;
                 if (sent < requests)
-                    send_one(c);
-                else
-                    break;
+                    send_one(i);
+                break; // level-triggered: epoll reports the connection again when it has more
             }
         }
     }

@@ -1,8 +1,10 @@
 // TCP echo, rt version: C connections (--conns, default 64) from the shared load generator
 // (echo_load.hpp, its own process) send --size-byte requests (default 64) in a closed loop until
 // --requests (default 1,000,000) are answered. Each connection is one task: read_exact, then
-// write_all. --uring 1 runs the io_uring backend instead of epoll. Reports requests/s and the
-// client-side round-trip p50/p99. echo_asio.cpp is the same server on Boost.Asio.
+// write_all. --uring 1 runs the io_uring backend instead of epoll. Reports requests/s, payload
+// MB/s (one direction), the client-side round-trip p50/p99, and the reactor latency p50/p99 (an
+// I/O event's wake to the woken task's poll, from the runtime's introspection histogram).
+// echo_asio.cpp is the same server on Boost.Asio.
 #include "bench_common.hpp"
 #include "echo_load.hpp"
 
@@ -71,6 +73,15 @@ int main(int argc, char** argv) {
     r.stop();
     if (!ok || res.requests != requests)
         bench::fail(bench_name, "rt", "the load generator failed");
+    // Reactor latency: from the wake an I/O event caused (on the reactor thread, or on a worker
+    // that took the event itself) to the start of the woken task's poll, over the whole run.
+    const auto snap = runtime.snapshot();
+    const auto& ev = snap.reactor.event_to_poll;
+    std::uint64_t parks = 0, polls = 0;
+    for (const auto& w : snap.workers) {
+        parks += w.parks;
+        polls += w.polls;
+    }
     bench::json_line(bench_name, "rt")
         .integer("conns", conns)
         .integer("size", size)
@@ -80,8 +91,16 @@ int main(int argc, char** argv) {
         .num("wall_s", res.wall_s)
         .num("cpu_s", r.cpu_s())
         .num("requests_per_s", double(requests) / res.wall_s)
+        .num("mb_per_s", double(requests) * double(size) / res.wall_s / 1e6)
         .num("rtt_p50_us", res.p50_us)
         .num("rtt_p99_us", res.p99_us)
+        .num("reactor_p50_us", double(ev.quantile(0.50)) / 1e3)
+        .num("reactor_p99_us", double(ev.quantile(0.99)) / 1e3)
+        .integer("reactor_events", ev.count())
+        .integer("reactor_thread_wakes", snap.reactor.io_events)
+        .integer("reactor_iterations", snap.reactor.iterations)
+        .integer("worker_polls", polls)
+        .integer("worker_parks", parks)
         .print();
     // Destroying the listener before the runtime (I/O objects must not outlive it).
     listener = rt::net::tcp_listener();

@@ -15,7 +15,8 @@
 # tests/bench/report.py turns them into the table (the median when --repeat R runs each pair R
 # times, rt and baseline alternating). --quick uses small sizes for a smoke run (seconds).
 # --impl base (or asio, or threads) runs only the baselines. "echo" is a TCP echo server against
-# Boost.Asio (64 connections of 64-byte requests; bench_echo_rt --uring 1 by hand for io_uring).
+# Boost.Asio (64 connections of 64-byte requests), on rt's epoll backend; "echo_uring" the same on
+# rt's io_uring backend; "echo_large" and "echo_large_uring" 16 connections of 64 KiB messages.
 # "overhead" is rt alone with introspection recording on versus off (bench_overhead_rt
 # --recording 1|0, shown as on/off in a table of its own; --impl ignored). A program that is not
 # built is reported as such. Exit status 1 when a program failed or could not be built.
@@ -32,21 +33,23 @@ build=1
 repeat=1
 out=""
 report_args=()
-all_programs="sleepers spawn yield pingpong echo mpsc_1to1 mpsc_4to1 mpmc_4to4 mutex overhead"
+all_programs="sleepers spawn yield pingpong echo echo_uring echo_large echo_large_uring"
+all_programs+=" mpsc_1to1 mpsc_4to1 mpmc_4to4 mutex overhead"
 
-usage() { sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 # The executable a benchmark name runs (bench_<prog>_<impl>), and the baseline it is compared with.
 prog_of() {
     case "$1" in
         mpsc_*) echo mpsc ;;
         mpmc_*) echo mpmc ;;
+        echo_*) echo echo ;;
         *) echo "$1" ;;
     esac
 }
 baseline_of() {
     case "$1" in
-        sleepers | spawn | yield | pingpong | echo) echo asio ;;
+        sleepers | spawn | yield | pingpong | echo | echo_*) echo asio ;;
         *) echo threads ;;
     esac
 }
@@ -114,7 +117,8 @@ args_for() {
             mpmc_4to4) echo "--n 200000 --producers 4 --consumers 4 --capacity 1024" ;;
             mutex) echo "--tasks 4 --n 20000" ;;
             overhead) echo "--n 20000 --m 20000 --msgs 20000 --idle 10000" ;;
-            echo) echo "--requests 20000" ;;
+            echo | echo_uring) echo "--requests 20000" ;;
+            echo_large | echo_large_uring) echo "--conns 16 --size 65536 --requests 2000" ;;
         esac
     else
         case "$1" in
@@ -127,7 +131,8 @@ args_for() {
             mpmc_4to4) echo "--n 10000000 --producers 4 --consumers 4 --capacity 1024" ;;
             mutex) echo "--tasks 4 --n 1000000" ;;
             overhead) echo "--n 1000000 --m 1000000 --msgs 1000000 --idle 100000" ;;
-            echo) echo "--requests 1000000" ;;
+            echo | echo_uring) echo "--requests 1000000" ;;
+            echo_large | echo_large_uring) echo "--conns 16 --size 65536 --requests 50000" ;;
         esac
     fi
 }
@@ -147,6 +152,7 @@ target_for() {
 }
 extra_args_for() {
     if [[ "$1" == overhead ]]; then [[ "$2" == on ]] && echo "--recording 1" || echo "--recording 0"; fi
+    if [[ "$1" == *_uring && "$2" == rt ]]; then echo "--uring 1"; fi
 }
 
 failed=0
@@ -238,6 +244,10 @@ run_one() {
         line=$(grep '^{' "$tmp/stdout" || true)
     else
         line=$(grep '^{' "$tmp/stdout" | tail -n 1 || true)
+    fi
+    # Variants of one program (echo_uring, echo_large...) are rows of their own: name them so.
+    if [[ "$(prog_of "$p")" == echo && "$p" != echo ]]; then
+        line=${line/\"bench\":\"echo\"/\"bench\":\"$p\"}
     fi
     if [[ -s "$tmp/stderr" ]]; then sed "s|^|   $p/$impl: |" "$tmp/stderr" | tail -n 20 >&2; fi
     if [[ $status != 0 ]]; then

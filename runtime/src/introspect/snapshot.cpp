@@ -277,6 +277,7 @@ introspect::runtime_snapshot runtime_impl::snapshot(std::uint64_t since) {
     snap.reactor.iterations = io.iterations();
     snap.reactor.timer_wakeups = io.timers_fired();
     snap.reactor.kicks = io.kicks();
+    snap.reactor.io_events = io.io_events();
     if (!recording())
         return snap;
 

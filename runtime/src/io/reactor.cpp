@@ -77,7 +77,8 @@ void reactor::stop() noexcept {
 }
 
 // Wakes tasks whose references the reactor holds. Tasks of this runtime go to the global queue in
-// one batch; others (block_on roots, tasks of a local set) are woken one by one.
+// one batch, with at most one worker woken for it (it wakes others if it finds more than it can
+// take: see idle.hpp); others (block_on roots, tasks of a local set) are woken one by one.
 void reactor::wake_all(std::vector<task_header*>& woken) {
     batch_.clear();
     for (task_header* t : woken) {
@@ -90,6 +91,22 @@ void reactor::wake_all(std::vector<task_header*>& woken) {
     }
     woken.clear();
     rt_.schedule_batch(batch_);
+}
+
+// Re-arms the wait on the descriptors when no worker will harvest them: all are parked, or none
+// harvested since the last check while the wait was not watching.
+void reactor::keep_watch() noexcept {
+    if (driver_->watching())
+        return;
+    auto now = clock::now();
+    if (std::uint64_t h = driver_->harvests(); h != last_harvests_) {
+        last_harvests_ = h;
+        last_progress_ = now;
+    }
+    if (rt_.idle_set.all_parked() || now - last_progress_ >= watch_check) {
+        last_progress_ = now;
+        driver_->rewatch();
+    }
 }
 
 void reactor::run() {
@@ -111,15 +128,26 @@ void reactor::run() {
             timeout.tv_nsec = static_cast<long>(ns % 1'000'000'000);
             tp = &timeout;
         }
+        // Not watching the descriptors: the workers harvest them, but a worker stuck in a long
+        // poll would hold events back, so look again after a while with no harvest.
+        constexpr long check_ns = std::chrono::nanoseconds(watch_check).count();
+        if (!driver_->watching() &&
+            (tp == nullptr || timeout.tv_sec > 0 || timeout.tv_nsec > check_ns)) {
+            timeout = timespec{0, check_ns};
+            tp = &timeout;
+        }
         driver_->wait(tp, woken);
         std::uint64_t begin = recording_ ? cycle_now() : 0;
         tls.recent_cycles = begin; // the stamp of this round's unsampled wakes
         std::size_t io_woken = woken.size();
+        io_events_.fetch_add(io_woken, memory_order_relaxed);
         timers_.fire_expired(clock::now(), woken, recording_ ? &lateness_ns_ : nullptr);
         if (woken.size() > io_woken)
             timers_fired_.fetch_add(woken.size() - io_woken, memory_order_relaxed);
         if (!woken.empty())
             wake_all(woken);
+        // After the wakes: a worker woken for them counts as awake and harvests what follows.
+        keep_watch();
         if (recording_)
             loop_ns_.record(cycles_to_ns(cycle_now() - begin));
     }

@@ -5,6 +5,9 @@
 // Thread roles: `kick()` and `driver()` are used from any thread; everything else runs on the
 // reactor thread. The loop: ask the timer driver for the next deadline, wait for it, for I/O or
 // for a kick, fire what is due, wake the tasks (outside the drivers' locks) in one batch, repeat.
+// While workers are awake they take I/O events themselves and the wait watches only timers and
+// kicks; the reactor watches I/O again when every worker is parked, or when no worker harvested
+// for `watch_check` (see io_driver.hpp).
 // At start the thread asks for the highest priority the process may set (SCHED_FIFO, else the
 // lowest nice value) and reports what it got through the builder's on_log callback.
 #pragma once
@@ -14,9 +17,10 @@
 #include "rt/detail/task_header.hpp"
 #include "rt/introspect/histogram.hpp"
 #include "rt/sched/runtime.hpp"
+#include "rt/time/clock.hpp"
 
+#include <chrono>
 #include <memory>
-
 #include <string>
 #include <thread>
 #include <vector>
@@ -48,6 +52,8 @@ public:
     std::uint64_t iterations() const noexcept { return iterations_.load(memory_order_relaxed); }
     std::uint64_t timers_fired() const noexcept { return timers_fired_.load(memory_order_relaxed); }
     std::uint64_t kicks() const noexcept { return kicks_.load(memory_order_relaxed); }
+    /// Tasks woken by readiness on the reactor thread (not those woken by workers' harvests).
+    std::uint64_t io_events() const noexcept { return io_events_.load(memory_order_relaxed); }
     /// Introspection (reactor thread writes, anyone reads); nanoseconds.
     const histogram_recorder& timer_lateness() const noexcept { return lateness_ns_; }
     const histogram_recorder& loop_duration() const noexcept { return loop_ns_; }
@@ -56,6 +62,11 @@ private:
     void run();
     void wake_all(std::vector<task_header*>& woken);
     void log(std::string_view msg) const;
+    void keep_watch() noexcept;
+
+    // How long the wait may go without watching the descriptors before the reactor checks that
+    // workers still harvest them (a stuck worker would hold their events back).
+    static constexpr std::chrono::microseconds watch_check{500};
 
     runtime_impl& rt_;
     timer_driver& timers_;
@@ -66,6 +77,9 @@ private:
     atomic<std::uint64_t> iterations_{0};
     atomic<std::uint64_t> timers_fired_{0};
     atomic<std::uint64_t> kicks_{0};
+    atomic<std::uint64_t> io_events_{0};
+    std::uint64_t last_harvests_ = 0;
+    clock::time_point last_progress_{};
     bool recording_;
     histogram_recorder lateness_ns_;
     histogram_recorder loop_ns_;

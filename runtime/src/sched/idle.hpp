@@ -43,14 +43,22 @@ public:
         return searching(prev) == 1;
     }
 
-    /// The worker parks. True when it was the last searcher.
-    bool transition_to_parked(std::uint32_t worker, bool is_searching) {
+    struct parked_as {
+        bool last_searcher; // it must re-check the queues for work that nobody looks for
+        bool last_awake;    // no worker is awake now: nobody harvests I/O but the reactor
+    };
+
+    /// The worker parks.
+    parked_as transition_to_parked(std::uint32_t worker, bool is_searching) {
         std::lock_guard lock(mu_);
         std::uint32_t dec = 1 + (is_searching ? searching_one : 0);
         std::uint32_t prev = state_.fetch_sub(dec, memory_order_seq_cst);
         sleepers_.push_back(worker);
-        return is_searching && searching(prev) == 1;
+        return {is_searching && searching(prev) == 1, (prev & 0xffff) == 1};
     }
+
+    /// Every worker is parked (seq_cst: see io/backend/epoll.cpp, "Watching").
+    bool all_parked() const noexcept { return (state_.load(memory_order_seq_cst) & 0xffff) == 0; }
 
     /// The worker to wake for new work, already counted as unparked and searching; or none.
     std::optional<std::uint32_t> worker_to_notify() {

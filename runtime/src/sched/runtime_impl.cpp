@@ -128,9 +128,9 @@ void runtime_impl::schedule_batch(std::vector<task_header*>& ts) {
     for (std::size_t i = 0; i + 1 < ts.size(); ++i)
         ts[i]->queue_next = ts[i + 1];
     inject.push_batch(ts.front(), ts.back(), ts.size());
-    std::size_t helpers = std::min(ts.size(), workers_.size());
-    for (std::size_t i = 0; i < helpers; ++i)
-        notify_parked();
+    // One wake-up at most: the woken worker searches, and when it finds more than it can take it
+    // wakes the next (worker::run_task), so a batch of one does not wake every worker.
+    notify_parked();
     ts.clear();
 }
 

@@ -46,7 +46,7 @@ public:
     /// one of ours, else the global queue plus a parked worker's wake-up.
     void schedule(task_header* t) override;
     /// Queues many woken tasks of this runtime from a thread outside the pool (the reactor):
-    /// one global-queue push and one wake-up per worker that can help. `ts` is left empty.
+    /// one global-queue push and at most one wake-up. `ts` is left empty.
     void schedule_batch(std::vector<task_header*>& ts);
     /// Wakes a parked worker if none is searching.
     void notify_parked();

@@ -6,6 +6,7 @@
 #include "task/harness.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <pthread.h>
 #include <string>
 
@@ -15,6 +16,22 @@ namespace {
 constexpr std::uint32_t global_queue_interval = 61;
 constexpr std::uint32_t max_lifo_polls = 3;
 constexpr std::size_t max_global_batch = 128;
+// Every this many ticks a busy worker takes ready I/O events itself (the reactor does not watch
+// for them while workers are awake: io/io_driver.hpp).
+constexpr std::uint32_t io_interval = 61;
+// How long a worker that would park keeps looking for work (see worker::spin), and how often
+// it asks the kernel for I/O events meanwhile: a poll is a system call, so it is spaced out, and
+// a peer that sends a burst of requests then finds them taken together.
+constexpr std::chrono::nanoseconds spin_for = std::chrono::microseconds(100);
+constexpr std::chrono::nanoseconds spin_poll_every = std::chrono::microseconds(20);
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+}
 } // namespace
 
 worker::worker(runtime_impl& rt, std::uint32_t index)
@@ -74,7 +91,11 @@ void worker::run() {
     std::uint64_t chain = 0;
     while (!rt_.shutting_down()) {
         ++tick_;
+        if (tick_ % io_interval == 0)
+            poll_io();
         task_header* t = next_task();
+        if (t == nullptr && poll_io())
+            t = next_task();
         if (t == nullptr) {
             chain = 0;
             t = steal_work();
@@ -139,7 +160,7 @@ void worker::run_task(task_header* t) {
     if (searching_) {
         searching_ = false;
         if (rt_.idle_set.transition_from_searching())
-            rt_.notify_parked();
+            rt_.notify_if_work_pending();
     }
     std::uint32_t lifo_polls = 0;
     std::uint64_t busy = 0;
@@ -190,12 +211,84 @@ void worker::record_poll() noexcept {
         stats_.event_to_poll_ns.record(delay, weight);
 }
 
+// Takes the I/O events ready now on this thread: the tasks they wake join this worker's queue
+// (no hand-off through the reactor thread and the global queue). True when some did.
+bool worker::poll_io() {
+    if (!io_harvest_)
+        return false;
+    if (!rt_.io.driver().poll_ready(io_woken_)) {
+        io_harvest_ = false; // the backend leaves its events to the reactor: stop asking
+        return false;
+    }
+    if (io_woken_.empty())
+        return false;
+    thread_context& ctx = tls;
+    ctx.in_reactor = true; // these wakes are events: their polls count in event-to-poll latency
+    if (recording_)
+        ctx.recent_cycles = cycle_now(); // the stamp of the unsampled ones (task/sampling.hpp)
+    bool queued = false;
+    for (task_header* t : io_woken_) {
+        if (t->sched != &rt_) {
+            wake_by_val(t);
+        } else if (wake_prepare_by_val(t)) {
+            push_back(t);
+            queued = true;
+        }
+    }
+    ctx.in_reactor = false;
+    io_woken_.clear();
+    if (queued && !searching_ && queue_.has_tasks())
+        rt_.notify_parked();
+    return queued;
+}
+
+// The searching worker keeps looking a little before it parks: work that comes meanwhile
+// (mostly I/O readiness, harvested here) then costs no futex wake-up, no reactor wake-up and no
+// context switch on either side. It spins with pause instructions rather than sched_yield: a
+// yield would mark this thread as one that gives its turn away, and the scheduler would then
+// let every peer it wakes (the thread that sent the request, say) preempt it at once.
+bool worker::spin() {
+    const auto ticks = [this](std::chrono::nanoseconds d) {
+        return static_cast<std::uint64_t>(static_cast<double>(d.count()) / ns_per_tick_);
+    };
+    const std::uint64_t spin_ticks = ticks(spin_for), poll_ticks = ticks(spin_poll_every);
+    const std::uint32_t n = static_cast<std::uint32_t>(rt_.worker_count());
+    const std::uint64_t start = cycle_now();
+    std::uint64_t now = start, polled = start;
+    for (;;) {
+        if (!rt_.inject.is_empty() || rt_.shutting_down())
+            return true;
+        for (std::uint32_t i = 0; i < n; ++i) {
+            if (i != index_ && !rt_.worker_at(i).stealer().is_empty())
+                return true;
+        }
+        for (int k = 0; k < 32; ++k)
+            cpu_relax();
+        now = cycle_now();
+        if (now - polled >= poll_ticks) {
+            if (poll_io())
+                return true;
+            polled = now;
+        }
+        if (now - start >= spin_ticks)
+            return false;
+    }
+}
+
 void worker::park() {
     if (lifo_ != nullptr || queue_.has_tasks())
         return;
-    bool last_searcher = rt_.idle_set.transition_to_parked(index_, searching_);
+    // Only the last worker awake spins: while another is awake, it takes the I/O events. And only
+    // when it can take them itself: with a backend that leaves them to the reactor thread, the
+    // spin would compete for the core with the reactor it waits for.
+    if (searching_ && io_harvest_ && rt_.idle_set.num_unparked() == 1 && spin())
+        return;
+    auto parked = rt_.idle_set.transition_to_parked(index_, searching_);
     searching_ = false;
-    if (last_searcher)
+    // The reactor's wait may not be watching I/O (workers were harvesting it): it must now.
+    if (parked.last_awake)
+        rt_.io.driver().rewatch();
+    if (parked.last_searcher)
         rt_.notify_if_work_pending();
     bump(stats_.parks);
     if (recording_)

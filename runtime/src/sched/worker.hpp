@@ -8,7 +8,8 @@
 // Order of looking for work (as Tokio's worker): every 61st tick the global queue first, so a
 // busy local queue cannot starve it; then the LIFO slot (a task woken by the one that just ran,
 // polled next while its data is hot, at most 3 times in a row); then the local queue; then a batch
-// from the global queue; then stealing; then park.
+// from the global queue; then ready I/O events (taken on this thread, see io/io_driver.hpp); then
+// stealing; then a short spin for any of these; then park. Every 61st tick, I/O events too.
 #pragma once
 
 #include "introspect/watchdog.hpp"
@@ -70,6 +71,8 @@ private:
     task_header* steal_work();
     void run_task(task_header* t);
     void park();
+    bool spin();
+    bool poll_io();
     void push_back(task_header* t);
     std::uint32_t random(std::uint32_t n) noexcept;
 
@@ -82,6 +85,8 @@ private:
     bool searching_ = false;
     std::uint32_t tick_ = 0;
     std::uint32_t rng_;
+    std::vector<task_header*> io_woken_; // poll_io's batch, kept for its capacity
+    bool io_harvest_ = true;             // the I/O backend lets workers take its events
     void record_poll() noexcept;
 
     worker_stats stats_;
