@@ -236,6 +236,13 @@ introspect::runtime_snapshot runtime_impl::snapshot(std::uint64_t since) {
     snap.reactor.iterations = io.iterations();
     snap.reactor.timer_wakeups = io.timers_fired();
     snap.reactor.kicks = io.kicks();
+    io_driver_stats ds = io.driver().stats();
+    snap.reactor.io_events = ds.poll_events;
+    snap.reactor.ring_stream_reads = ds.stream_reads;
+    snap.reactor.ring_stream_writes = ds.stream_writes;
+    snap.reactor.ring_file_reads = ds.file_reads;
+    snap.reactor.ring_file_writes = ds.file_writes;
+    snap.reactor.ring_cancels = ds.cancels;
     if (!recording())
         return snap;
 
