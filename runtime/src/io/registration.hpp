@@ -37,6 +37,9 @@ struct io_registration;
 /// has run.
 struct ring_completion {
     io_registration* owner = nullptr;
+    // Stored (release) by submit before the kernel sees the address, loaded (acquire) by the
+    // reactor before it touches the object: the kernel orders the two, sanitizers cannot see it.
+    atomic<std::uint32_t> published{0};
     /// Reactor thread, once per submit: `res` is the CQE's result (bytes, or -errno).
     virtual void complete(int res, std::vector<task_header*>& woken) = 0;
 

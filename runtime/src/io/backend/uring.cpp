@@ -125,6 +125,7 @@ public:
         if (c->owner != nullptr)
             ++c->owner->ring_refs; // the caller holds owner->mu
         inflight_.fetch_add(1, memory_order_relaxed);
+        c->published.fetch_add(1, memory_order_release);
         counts_[static_cast<int>(req.op)].fetch_add(1, memory_order_relaxed);
         std::lock_guard lock(sq_mu_);
         io_uring_sqe* sqe = next_sqe();
@@ -248,6 +249,7 @@ private:
     }
 
     void complete_op(ring_completion* c, int res, std::vector<task_header*>& woken) {
+        [[maybe_unused]] auto published = c->published.load(memory_order_acquire);
         // Read before complete(): a file operation may free itself there.
         io_registration* owner = c->owner;
         inflight_.fetch_sub(1, memory_order_relaxed);
