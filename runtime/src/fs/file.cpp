@@ -1,7 +1,9 @@
 #include "rt/fs/file.hpp"
 
 #include "fs/blocking_call.hpp"
+#include "fs/ring_file.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -57,7 +59,9 @@ rt::task<io_result<file>> file::open_flags(std::filesystem::path path, int flags
         int fd = ::open(p.c_str(), flags | O_CLOEXEC, 0666);
         if (fd < 0)
             return rt::detail::last_error();
-        return std::make_shared<detail::file_handle>(fd);
+        auto h = std::make_shared<detail::file_handle>(fd);
+        h->stream = ::lseek(fd, 0, SEEK_CUR) < 0 && errno == ESPIPE;
+        return h;
     };
     auto h = co_await detail::blocking_call(std::move(job), "fs::open");
     if (!h)
@@ -76,6 +80,8 @@ rt::task<io_result<file>> file::create(std::filesystem::path path) {
 rt::task<io_result<std::size_t>> file::read(std::span<std::byte> buf) {
     if (!handle_)
         co_return rt::detail::make_error(EBADF);
+    if (detail::ring_driver() != nullptr)
+        co_return co_await detail::ring_read(handle_, buf);
     auto job = [h = handle_, n = buf.size()]() -> io_result<std::vector<std::byte>> {
         std::vector<std::byte> tmp(n);
         auto r = read_retry(h->fd, tmp.data(), n);
@@ -95,6 +101,8 @@ rt::task<io_result<std::size_t>> file::read(std::span<std::byte> buf) {
 rt::task<io_result<std::size_t>> file::write(std::span<const std::byte> buf) {
     if (!handle_)
         co_return rt::detail::make_error(EBADF);
+    if (detail::ring_driver() != nullptr)
+        co_return co_await detail::ring_write(handle_, buf);
     auto job = [h = handle_, data = std::vector<std::byte>(buf.begin(), buf.end())] {
         return write_retry(h->fd, data.data(), data.size());
     };
@@ -104,6 +112,17 @@ rt::task<io_result<std::size_t>> file::write(std::span<const std::byte> buf) {
 rt::task<io_result<void>> file::write_all(std::span<const std::byte> buf) {
     if (!handle_)
         co_return rt::detail::make_error(EBADF);
+    if (detail::ring_driver() != nullptr) {
+        while (!buf.empty()) {
+            auto n = co_await detail::ring_write(handle_, buf);
+            if (!n)
+                co_return unexpected(n.error());
+            if (*n == 0)
+                co_return rt::detail::make_error(EIO); // a regular file that takes nothing
+            buf = buf.subspan(*n);
+        }
+        co_return io_result<void>{};
+    }
     auto job = [h = handle_, data = std::vector<std::byte>(buf.begin(), buf.end())] {
         return write_fully(h->fd, data.data(), data.size());
     };
@@ -117,6 +136,23 @@ rt::task<io_result<void>> file::write_all(std::string_view text) {
 rt::task<io_result<std::size_t>> file::read_to_string(std::string& out) {
     if (!handle_)
         co_return rt::detail::make_error(EBADF);
+    if (detail::ring_driver() != nullptr) {
+        std::size_t total = 0;
+        std::size_t chunk = 256 * 1024;
+        for (;;) {
+            std::size_t old = out.size();
+            out.resize(old + chunk);
+            auto n = co_await detail::ring_read(
+                handle_, std::as_writable_bytes(std::span(out.data() + old, chunk)));
+            out.resize(old + (n ? *n : 0));
+            if (!n)
+                co_return unexpected(n.error());
+            if (*n == 0)
+                co_return total;
+            total += *n;
+            chunk = std::min<std::size_t>(chunk * 2, 1024 * 1024);
+        }
+    }
     auto job = [h = handle_]() -> io_result<std::string> {
         std::string s;
         std::size_t chunk = 64 * 1024;

@@ -1,8 +1,10 @@
 #include "rt/fs/operations.hpp"
 
 #include "fs/blocking_call.hpp"
+#include "fs/ring_file.hpp"
 #include "rt/fs/file.hpp"
 
+#include <algorithm>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <system_error>
@@ -44,7 +46,34 @@ io_result<Buffer> slurp(const std::filesystem::path& p) {
     return out;
 }
 
+// io_uring: open on the blocking pool, then reads through the ring until end of file.
+template <class Buffer>
+rt::task<io_result<Buffer>> slurp_ring(std::filesystem::path path) {
+    auto f = co_await file::open(std::move(path));
+    if (!f)
+        co_return unexpected(f.error());
+    Buffer out;
+    std::size_t chunk = 256 * 1024;
+    for (;;) {
+        std::size_t old = out.size();
+        out.resize(old + chunk);
+        auto n = co_await f->read(std::as_writable_bytes(std::span(out.data() + old, chunk)));
+        out.resize(old + (n ? *n : 0));
+        if (!n)
+            co_return unexpected(n.error());
+        if (*n == 0)
+            co_return out;
+        chunk = std::min<std::size_t>(chunk * 2, 1024 * 1024);
+    }
+}
+
 rt::task<io_result<void>> write_owned(std::filesystem::path path, std::vector<std::byte> data) {
+    if (detail::ring_driver() != nullptr) {
+        auto f = co_await file::create(std::move(path));
+        if (!f)
+            co_return unexpected(f.error());
+        co_return co_await f->write_all(data);
+    }
     auto job = [p = std::move(path), d = std::move(data)]() -> io_result<void> {
         int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
         if (fd < 0)
@@ -73,11 +102,15 @@ rt::task<io_result<void>> write_owned(std::filesystem::path path, std::vector<st
 } // namespace
 
 rt::task<io_result<std::string>> read_to_string(std::filesystem::path path) {
+    if (detail::ring_driver() != nullptr)
+        co_return co_await slurp_ring<std::string>(std::move(path));
     auto job = [p = std::move(path)] { return slurp<std::string>(p); };
     co_return co_await detail::blocking_call(std::move(job), "fs::read_to_string");
 }
 
 rt::task<io_result<std::vector<std::byte>>> read(std::filesystem::path path) {
+    if (detail::ring_driver() != nullptr)
+        co_return co_await slurp_ring<std::vector<std::byte>>(std::move(path));
     auto job = [p = std::move(path)] { return slurp<std::vector<std::byte>>(p); };
     co_return co_await detail::blocking_call(std::move(job), "fs::read");
 }

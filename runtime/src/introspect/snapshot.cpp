@@ -278,6 +278,12 @@ introspect::runtime_snapshot runtime_impl::snapshot(std::uint64_t since) {
     snap.reactor.timer_wakeups = io.timers_fired();
     snap.reactor.kicks = io.kicks();
     snap.reactor.io_events = io.io_events();
+    io_driver_stats ds = io.driver().stats();
+    snap.reactor.ring_stream_reads = ds.stream_reads;
+    snap.reactor.ring_stream_writes = ds.stream_writes;
+    snap.reactor.ring_file_reads = ds.file_reads;
+    snap.reactor.ring_file_writes = ds.file_writes;
+    snap.reactor.ring_cancels = ds.cancels;
     if (!recording())
         return snap;
 

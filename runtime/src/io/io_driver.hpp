@@ -1,9 +1,9 @@
-// The interface between the reactor thread and a kernel I/O backend (epoll now; io_uring later).
+// The interface between the reactor thread and a kernel I/O backend (epoll or io_uring).
 //
-// Thread roles: `add`, `remove` and `unpark` are called from any thread; `wait` only from the
-// reactor thread, which alternates between it and firing timers. A backend turns kernel events
-// into task wakes (appended to `woken`, each with a reference and its strand already marked);
-// the reactor queues them on the workers in one batch.
+// Thread roles: `add`, `remove`, `unpark`, `submit` and `cancel` are called from any thread;
+// `wait` only from the reactor thread, which alternates between it and firing timers. A backend
+// turns kernel events into task wakes (appended to `woken`, each with a reference and its strand
+// already marked); the reactor queues them on the workers in one batch.
 //
 // Harvesting by workers (backends that support it, epoll): a worker that runs out of tasks takes
 // ready events itself with `poll_ready`, which never blocks, so the tasks it wakes run on that
@@ -18,17 +18,43 @@
 // harvesting worker may be handling one from a wait already in progress; so the backend frees it
 // only at a later `wait` when no harvest is in progress (or at destruction), when no event of an
 // earlier wait is still being handled.
+//
+// Completions (io_uring only, `completion_based()`): `submit` hands one operation to the kernel;
+// its `ring_completion::complete` runs exactly once, on the reactor thread, with the result (a
+// byte count or -errno). Whatever the operation reads or writes must stay alive until then, so
+// its buffers belong to the completion object, never to an awaiting coroutine frame: a dropped
+// await asks for `cancel` and leaves the object to the kernel until complete() has run.
 #pragma once
 
 #include "io/registration.hpp"
 #include "rt/io/backend.hpp"
 
+#include <cstdint>
 #include <ctime>
 #include <memory>
 #include <system_error>
 #include <vector>
 
 namespace rt::detail {
+
+struct ring_request {
+    enum class opcode : std::uint8_t { recv, send, read, write };
+    opcode op = opcode::recv;
+    int fd = -1;
+    void* buf = nullptr;
+    std::uint32_t len = 0;
+    std::uint64_t offset = 0; // read/write: the file offset
+};
+
+/// Ring operations by kind (zero on epoll), for introspection and tests.
+struct io_driver_stats {
+    std::uint64_t poll_events = 0;   // readiness events delivered to registrations (io_uring)
+    std::uint64_t stream_reads = 0;  // RECV operations submitted
+    std::uint64_t stream_writes = 0; // SEND/WRITE operations submitted for streams
+    std::uint64_t file_reads = 0;    // READ operations submitted
+    std::uint64_t file_writes = 0;   // WRITE operations submitted for files
+    std::uint64_t cancels = 0;       // cancellations asked for by dropped awaits
+};
 
 class io_driver {
 public:
@@ -58,6 +84,15 @@ public:
     virtual void rewatch() noexcept {}
     /// Calls of `poll_ready` so far (the reactor's sign that workers are still looking).
     virtual std::uint64_t harvests() const noexcept { return 0; }
+    /// True when submit/cancel work (io_uring).
+    virtual bool completion_based() const noexcept { return false; }
+    /// Starts `req`; `c->complete` runs later on the reactor thread. When `c->owner` is set the
+    /// caller holds `c->owner->mu`.
+    virtual void submit(const ring_request& req, ring_completion* c) noexcept;
+    /// Asks the kernel to cancel a submitted operation; complete() still runs (with -ECANCELED,
+    /// or with the result if the operation finished first). Same locking rule as submit.
+    virtual void cancel(ring_completion* c) noexcept;
+    virtual io_driver_stats stats() const noexcept { return {}; }
 };
 
 /// The epoll backend (io/backend/epoll.cpp). Throws std::system_error when it cannot start.

@@ -4,6 +4,7 @@
 #include "rt/detail/context.hpp"
 #include "sched/runtime_impl.hpp"
 
+#include <exception>
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -35,17 +36,55 @@ void io_registration::set_ready(std::uint32_t bits, std::vector<task_header*>& w
         // Every waiter of the direction: each re-checks with its own system call, and the
         // ones that find nothing clear the readiness again (with the tick) and wait anew.
         auto& q = waiters[static_cast<int>(d)];
-        while (waiter* w = q.pop_front()) {
-            w->notified = true;
-            // Read everything before the mark: once it is visible the awaiter may be gone.
-            task_header* t = w->w.task;
-            strand* target = w->w.target;
-            ref_inc(t);
-            woken.push_back(t);
-            if (target != nullptr)
-                target->mark();
-        }
+        while (waiter* w = q.pop_front())
+            prepare_io_wake(w, woken);
     }
+}
+
+void prepare_io_wake(waiter* w, std::vector<task_header*>& woken) {
+    w->notified = true;
+    // Read everything before the mark: once it is visible the awaiter may be gone.
+    task_header* t = w->w.task;
+    strand* target = w->w.target;
+    ref_inc(t);
+    woken.push_back(t);
+    if (target != nullptr)
+        target->mark();
+}
+
+void stream_op::complete(int res, std::vector<task_header*>& woken) {
+    std::lock_guard lock(owner->mu);
+    busy = false;
+    // Bytes read are kept whoever asked: the awaiting read takes them when it resumes, and if it
+    // was dropped the next read does.
+    if (dir == io_direction::read && res > 0) {
+        stash_off = 0;
+        stash_len = static_cast<std::size_t>(res);
+    }
+    if (awaiting != nullptr) {
+        awaiting->res = res;
+        awaiting->done = true;
+        prepare_io_wake(&awaiting->w, woken);
+        awaiting = nullptr;
+    }
+    while (waiter* w = idle.pop_front())
+        prepare_io_wake(w, woken);
+}
+
+void stream_op::reserve(std::size_t n) {
+    if (cap >= n)
+        return;
+    buf.reset(new std::byte[n]); // not zeroed: the kernel fills it
+    cap = n;
+}
+
+// Only completion backends are ever asked; a readiness backend reaching here is a bug.
+void io_driver::submit(const ring_request&, ring_completion*) noexcept {
+    std::terminate();
+}
+
+void io_driver::cancel(ring_completion*) noexcept {
+    std::terminate();
 }
 
 bool io_poll_ready(io_registration* r, io_direction dir, std::uint64_t& tick) noexcept {

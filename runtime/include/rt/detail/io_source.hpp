@@ -102,6 +102,8 @@ public:
     ~io_source() { close(); }
 
     int fd() const noexcept { return fd_; }
+    /// The reactor's record of the descriptor (for the completion-based operations).
+    io_registration* registration() const noexcept { return reg_; }
     bool valid() const noexcept { return fd_ >= 0; }
 
     [[nodiscard("co_await it")]] readiness_awaiter ready(io_direction dir) const noexcept {

@@ -1,5 +1,7 @@
-// rt::fs::file: an open file, read and written from tasks; the calls run on the blocking pool
-// (regular files have no readiness to wait for).
+// rt::fs::file: an open file, read and written from tasks. On the io_uring backend reads and
+// writes go through the ring (READ/WRITE at the file's position, kept in the file object);
+// otherwise, and for open, sync_all and metadata, the calls run on the blocking pool (regular
+// files have no readiness to wait for).
 //
 //     auto f = co_await rt::fs::file::open("/etc/fstab");
 //     std::string contents;
@@ -7,9 +9,11 @@
 //
 // open() is read-only; create() is write-only, creating or truncating (mode 0666 & ~umask).
 // Each operation copies through a buffer of its own, so the caller's memory is never touched
-// after a cancelled call returns. Not cancel-safe: a dropped read or write still runs to its end
-// on the blocking pool and moves the file position; only its result is lost. Reads and writes
-// use the file's position (one at a time per file gives the order you would expect).
+// after a cancelled call returns. Cancel-safety (a read or write dropped by abort, timeout or
+// select): on io_uring the next operation on the file first waits for the dropped one; a
+// dropped read then counts for nothing (the next read returns the same bytes), a dropped write
+// still happens and moves the position. On the blocking pool a dropped call runs to its end and
+// moves the position either way; only its result is lost. One operation at a time per file.
 // Moving a file is fine while nothing is awaiting on it.
 #pragma once
 
@@ -18,6 +22,7 @@
 #include "rt/task/task.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <span>
@@ -27,6 +32,8 @@
 namespace rt::fs {
 
 namespace detail {
+struct ring_file_op;
+
 /// Owns the descriptor; shared with blocking calls in flight so a file closed meanwhile does not
 /// close (and let the kernel reuse) a descriptor a blocking thread is still using.
 struct file_handle {
@@ -35,6 +42,11 @@ struct file_handle {
     file_handle& operator=(const file_handle&) = delete;
     ~file_handle();
     int fd;
+    // io_uring only, touched by the task operating on the file: the position, and an operation
+    // whose await was dropped before it completed.
+    std::uint64_t pos = 0;
+    std::shared_ptr<ring_file_op> pending;
+    bool stream = false; // not seekable (a pipe, a terminal): no explicit offsets
 };
 } // namespace detail
 

@@ -1,4 +1,6 @@
-// Whole-file and directory operations of rt::fs, each one awaited and run on the blocking pool:
+// Whole-file and directory operations of rt::fs, each one awaited. On the io_uring backend
+// read, read_to_string and write open the file on the blocking pool and move the bytes through
+// the ring (rt::fs::file); everything else, and everything on epoll, runs on the blocking pool:
 //
 //     auto text = co_await rt::fs::read_to_string("/etc/hostname");     // io_result<std::string>
 //     co_await rt::fs::write("out.bin", bytes);                         // creates or truncates
@@ -7,7 +9,8 @@
 //
 // Paths are copied when the call is made, so a temporary is fine. Errors carry the errno
 // (ENOENT, EACCES, EISDIR...). Not cancel-safe: a dropped call still runs to its end on the
-// blocking pool (a write still happens); only its result is lost.
+// blocking pool (a write still happens), or on io_uring stops where it was cancelled (a write
+// may leave a partial file); only its result is lost.
 #pragma once
 
 #include "rt/fs/metadata.hpp"

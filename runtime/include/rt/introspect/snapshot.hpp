@@ -48,10 +48,16 @@ struct reactor_info {
     std::uint64_t iterations = 0;
     std::uint64_t timer_wakeups = 0; // tasks woken by expired timers
     std::uint64_t kicks = 0;         // cross-thread wake-ups of the reactor (eventfd)
-    std::uint64_t io_events = 0;     // readiness events (none until the I/O driver lands)
-    histogram event_to_poll;         // a reactor wake until the woken task's next poll begins
-    histogram timer_lateness;        // a timer's firing minus its (millisecond-tick) deadline
-    histogram loop_duration;         // one loop iteration's work, from wait return to next wait
+    std::uint64_t io_events = 0;     // readiness events (io_uring; epoll does not count them)
+    // Operations submitted to the io_uring ring, by kind (all zero on epoll).
+    std::uint64_t ring_stream_reads = 0;  // RECV
+    std::uint64_t ring_stream_writes = 0; // SEND
+    std::uint64_t ring_file_reads = 0;    // READ
+    std::uint64_t ring_file_writes = 0;   // WRITE
+    std::uint64_t ring_cancels = 0;       // ASYNC_CANCEL for dropped awaits
+    histogram event_to_poll;              // a reactor wake until the woken task's next poll begins
+    histogram timer_lateness;             // a timer's firing minus its (millisecond-tick) deadline
+    histogram loop_duration; // one loop iteration's work, from wait return to next wait
 };
 
 /// Something worth a look, like tokio-console's warnings.

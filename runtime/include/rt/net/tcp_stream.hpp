@@ -7,10 +7,13 @@
 //     auto n = co_await s->read(buf);           // 0 means the peer closed its side
 //
 // Every operation is awaited except the option setters and the address getters. Cancel-safety
-// (dropping the operation by abort, rt::timeout or select before it completes): read and write
-// are cancel-safe, nothing was transferred; read_exact and write_all are not (a part may have
-// moved); connect closes the half-made socket. One task reads while another writes is fine;
-// two concurrent reads (or writes) on one stream interleave unpredictably.
+// (dropping the operation by abort, rt::timeout or select before it completes): read is
+// cancel-safe (on io_uring its RECV is cancelled and bytes it still got are returned by the
+// next read); write is cancel-safe on epoll, but on io_uring a dropped write may have sent a
+// prefix of its buffer (the next write waits for it, nothing interleaves); read_exact and
+// write_all are not (a part may have moved); connect closes the half-made socket. One task
+// reads while another writes is fine; two concurrent reads (or writes) on one stream
+// interleave unpredictably.
 // A stream must be destroyed before its runtime; destroying it closes the socket.
 #pragma once
 
@@ -44,7 +47,7 @@ public:
     [[nodiscard("co_await it")]] rt::task<io_result<std::size_t>> read(std::span<std::byte> buf) {
         return io::read_some(src_, buf);
     }
-    /// Writes some of `buf` (at least one byte unless it is empty). Cancel-safe.
+    /// Writes some of `buf` (at least one byte unless it is empty). Cancel-safe on epoll only.
     [[nodiscard("co_await it")]] rt::task<io_result<std::size_t>>
     write(std::span<const std::byte> buf) {
         return io::write_some(src_, buf);

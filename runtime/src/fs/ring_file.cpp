@@ -1,0 +1,151 @@
+#include "fs/ring_file.hpp"
+
+#include "rt/detail/context.hpp"
+#include "sched/runtime_impl.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+
+namespace rt::fs::detail {
+
+namespace {
+
+// Larger requests are split: a partial result, as read(2) and write(2) may give.
+constexpr std::size_t chunk_max = 1024 * 1024;
+
+void submit(rt::detail::io_driver& d, const std::shared_ptr<ring_file_op>& op, int fd,
+            std::uint64_t offset) {
+    op->self = op;
+    op->driver = &d;
+    rt::detail::ring_request req;
+    req.op = op->write ? rt::detail::ring_request::opcode::write
+                       : rt::detail::ring_request::opcode::read;
+    req.fd = fd;
+    req.buf = op->buf.get();
+    req.len = static_cast<std::uint32_t>(op->len);
+    req.offset = offset;
+    d.submit(req, op.get());
+}
+
+// Waits for one operation's completion and gives its result. Dropping it leaves the operation
+// running; the file settles it before its next operation.
+class op_awaiter {
+public:
+    RT_AWAIT_POINT("fs::ring");
+    explicit op_awaiter(std::shared_ptr<ring_file_op> op) noexcept : op_(std::move(op)) {}
+    op_awaiter(const op_awaiter&) = delete;
+    op_awaiter& operator=(const op_awaiter&) = delete;
+    ~op_awaiter() {
+        std::lock_guard lock(op_->mu);
+        if (op_->waiting == &w_)
+            op_->waiting = nullptr;
+        if (!op_->done && !op_->cancelled) {
+            op_->cancelled = true;
+            op_->driver->cancel(op_.get());
+        }
+    }
+
+    bool await_ready() {
+        std::lock_guard lock(op_->mu);
+        return op_->done;
+    }
+    bool await_suspend(std::coroutine_handle<>) {
+        w_.w = rt::detail::current_waker();
+        std::lock_guard lock(op_->mu);
+        if (op_->done)
+            return false;
+        op_->waiting = &w_;
+        return true;
+    }
+    int await_resume() {
+        std::lock_guard lock(op_->mu);
+        return op_->res;
+    }
+
+private:
+    std::shared_ptr<ring_file_op> op_;
+    rt::detail::waiter w_;
+};
+
+// Waits for an operation a dropped await left behind and applies it to the position.
+rt::task<void> settle(file_handle& h) {
+    while (h.pending) {
+        std::shared_ptr<ring_file_op> op = h.pending;
+        op_awaiter wait(op);
+        int res = co_await wait;
+        {
+            std::lock_guard lock(op->mu);
+            if (!op->done)
+                continue; // resumed early: wait again
+        }
+        if (op->write && res > 0)
+            h.pos += static_cast<std::uint64_t>(res);
+        h.pending.reset();
+    }
+}
+
+rt::task<io_result<std::size_t>> run(std::shared_ptr<file_handle> h, bool write,
+                                     std::span<const std::byte> out, std::span<std::byte> in) {
+    rt::detail::io_driver* d = ring_driver();
+    co_await settle(*h);
+    for (;;) {
+        auto op = std::make_shared<ring_file_op>();
+        op->write = write;
+        op->len = std::min(write ? out.size() : in.size(), chunk_max);
+        op->buf.reset(new std::byte[std::max<std::size_t>(op->len, 1)]);
+        if (write && op->len > 0)
+            std::memcpy(op->buf.get(), out.data(), op->len);
+        h->pending = op;
+        // -1: "the current position", the only offset a pipe or other stream accepts.
+        submit(*d, op, h->fd, h->stream ? ~std::uint64_t{0} : h->pos);
+        co_await settle(*h); // our own operation: done when it has completed
+        int res;
+        {
+            std::lock_guard lock(op->mu);
+            res = op->res;
+        }
+        if (res == -EINTR || res == -EAGAIN)
+            continue;
+        if (res < 0)
+            co_return rt::detail::make_error(-res);
+        auto n = static_cast<std::size_t>(res);
+        if (!write) {
+            std::memcpy(in.data(), op->buf.get(), n);
+            h->pos += n;
+        }
+        co_return n;
+    }
+}
+
+} // namespace
+
+void ring_file_op::complete(int r, std::vector<rt::detail::task_header*>& woken) {
+    std::shared_ptr<ring_file_op> keep; // released last: it may be the last reference
+    std::lock_guard lock(mu);
+    keep = std::move(self);
+    done = true;
+    res = r;
+    if (waiting != nullptr) {
+        rt::detail::prepare_io_wake(waiting, woken);
+        waiting = nullptr;
+    }
+}
+
+rt::detail::io_driver* ring_driver() {
+    rt::detail::io_driver& d = rt::detail::current_runtime("rt::fs").io.driver();
+    return d.completion_based() ? &d : nullptr;
+}
+
+rt::task<io_result<std::size_t>> ring_read(std::shared_ptr<file_handle> h,
+                                           std::span<std::byte> buf) {
+    return run(std::move(h), false, {}, buf);
+}
+
+rt::task<io_result<std::size_t>> ring_write(std::shared_ptr<file_handle> h,
+                                            std::span<const std::byte> buf) {
+    return run(std::move(h), true, buf, {});
+}
+
+} // namespace rt::fs::detail
