@@ -24,10 +24,8 @@
 
 namespace rt::detail {
 
-/// What introspection keeps of a finished task. Names longer than the buffer are cut. Exactly
-/// two cache lines, aligned: every completion writes one, so it should dirty no more lines than
-/// it must.
-struct alignas(cache_line) retired_task {
+/// The fixed part of a retired record.
+struct retired_fields {
     task_id id = 0;
     task_id parent = 0;
     task_kind kind = task_kind::async;
@@ -36,7 +34,15 @@ struct alignas(cache_line) retired_task {
     rt::source_location location;
     std::uint64_t polls = 0, busy = 0, scheduled = 0, wakes = 0, self_wakes = 0;
     std::uint64_t created = 0, completed = 0;
-    char name[40] = {};
+};
+
+/// What introspection keeps of a finished task. Names longer than the buffer are cut (39 chars
+/// with std::source_location; fewer where rt::source_location is the wider fallback). Exactly
+/// two cache lines, aligned: every completion writes one, so it should dirty no more lines than
+/// it must.
+struct alignas(cache_line) retired_task : retired_fields {
+    static_assert(sizeof(retired_fields) + 16 <= 2 * cache_line);
+    char name[2 * cache_line - sizeof(retired_fields)] = {};
 
     void fill(const task_header* t) noexcept {
         const task_stats& s = t->stats;
