@@ -184,42 +184,30 @@ void runtime_impl::retire(task_header* t) noexcept {
 }
 
 void runtime_impl::report_stall(task_header* t, std::uint64_t cycles) noexcept {
+    std::uint32_t w = ~0u;
+    if (tls.worker != nullptr && tls.runtime == this)
+        w = static_cast<worker*>(tls.worker)->index();
+    publish_stall(t, cycles, w);
+}
+
+void runtime_impl::report_live_stall(std::uint32_t w, task_id id, std::uint64_t cycles) noexcept {
+    // The slot gave only an id: the live list hands out a reference, so the name is read from a
+    // header that cannot be freed meanwhile. A task that finished since is no stall.
+    task_header* t = tasks.find_live(id);
+    if (t == nullptr)
+        return;
+    publish_stall(t, cycles, w);
+    ref_dec(t);
+}
+
+void runtime_impl::publish_stall(const task_header* t, std::uint64_t cycles,
+                                 std::uint32_t w) noexcept {
     try {
         introspect::stall s;
         s.task = t->id;
         if (t->name != nullptr)
             s.name = t->name;
         s.spawn_location = location_of(t->location);
-        s.duration = std::chrono::nanoseconds(static_cast<std::int64_t>(cycles_to_ns(cycles)));
-        if (tls.worker != nullptr && tls.runtime == this)
-            s.worker = static_cast<worker*>(tls.worker)->index();
-        {
-            std::lock_guard lock(stalls_mu_);
-            stalls_.push_back({introspect::finding::kind::stall, s.task, s.name, s.spawn_location,
-                               s.duration, "a poll ran longer than the stall threshold"});
-            if (stalls_.size() > max_kept_stalls)
-                stalls_.pop_front();
-        }
-        if (cfg_.on_stall_)
-            cfg_.on_stall_(s);
-    } catch (...) {
-        // A report must never take the worker down: a throwing callback loses this report only.
-    }
-}
-
-void runtime_impl::report_live_stall(std::uint32_t w, task_id id, std::uint64_t cycles) noexcept {
-    try {
-        // The slot gave only an id: the live list hands out a reference, so the name is read
-        // from a header that cannot be freed meanwhile. A task that finished since is no stall.
-        task_header* t = tasks.find_live(id);
-        if (t == nullptr)
-            return;
-        introspect::stall s;
-        s.task = id;
-        if (t->name != nullptr)
-            s.name = t->name;
-        s.spawn_location = location_of(t->location);
-        ref_dec(t);
         s.duration = std::chrono::nanoseconds(static_cast<std::int64_t>(cycles_to_ns(cycles)));
         s.worker = w;
         {
@@ -232,7 +220,7 @@ void runtime_impl::report_live_stall(std::uint32_t w, task_id id, std::uint64_t 
         if (cfg_.on_stall_)
             cfg_.on_stall_(s);
     } catch (...) {
-        // As report_stall: a failed report loses this report only.
+        // A report must never take the worker down: a throwing callback loses this report only.
     }
 }
 

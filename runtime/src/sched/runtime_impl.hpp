@@ -97,6 +97,8 @@ public:
 
 private:
     void shutdown() noexcept;
+    /// Remembers a stall of `t` (which the caller keeps alive) and calls on_stall. Cold path.
+    void publish_stall(const task_header* t, std::uint64_t cycles, std::uint32_t w) noexcept;
 
     atomic<bool> shutting_down_{false};
     std::vector<std::unique_ptr<worker>> workers_;

@@ -45,6 +45,18 @@ void cancel_task(task_header* t) noexcept {
     complete_task(t);
 }
 
+namespace {
+
+// A poll the watchdog reported gets its full length when it ends. Only the outermost poll
+// (`outer` is the task polling around it, null on a worker): a local set's tasks polled inside
+// it are part of it.
+void end_reported_stall(thread_context& ctx, const task_header* outer, task_id id) noexcept {
+    if (ctx.slot != nullptr && outer == nullptr && ctx.slot->take_flag())
+        ctx.runtime->stall_ended(id, cycle_now() - ctx.slot->since.load(memory_order_relaxed));
+}
+
+} // namespace
+
 poll_result poll_task(task_header* t) noexcept {
     using h = task_header;
     std::uint64_t prev = t->state.load(memory_order_relaxed);
@@ -57,8 +69,7 @@ poll_result poll_task(task_header* t) noexcept {
     if (prev & h::cancelled) {
         const task_id id = t->id;
         cancel_task(t);
-        if (ctx.slot != nullptr && ctx.task == nullptr && ctx.slot->take_flag())
-            ctx.runtime->stall_ended(id, cycle_now() - ctx.slot->since.load(memory_order_relaxed));
+        end_reported_stall(ctx, ctx.task, id);
         return poll_result::complete;
     }
 
@@ -150,12 +161,8 @@ poll_result poll_task(task_header* t) noexcept {
             t->sched_owner->report_stall(t, end - start);
     }
 
-    // A poll the watchdog reported gets its full length now, before the completion below can
-    // wake a joiner that might look at the findings. Only the outermost poll: a local set's
-    // tasks polled inside it are part of it.
-    if (ctx.slot != nullptr && saved_task == nullptr && ctx.slot->take_flag())
-        t->sched_owner->stall_ended(t->id,
-                                    cycle_now() - ctx.slot->since.load(memory_order_relaxed));
+    // Before the completion below can wake a joiner that might look at the findings.
+    end_reported_stall(ctx, saved_task, t->id);
 
     if (t->frame.done()) {
         t->vtable->finish_body(t);
