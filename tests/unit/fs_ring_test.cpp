@@ -126,6 +126,121 @@ TEST_P(fs_ring, errors_come_back_as_values) {
     }(dir_));
 }
 
+// Open, metadata, sync and unlink: the same answers on both paths, and on io_uring each went
+// through the ring (OPENAT, STATX, FSYNC, UNLINKAT), none of them on epoll.
+TEST_P(fs_ring, path_operations_give_the_same_answers_and_take_the_backend_s_path) {
+    auto r = make_runtime();
+    r.block_on([](std::filesystem::path dir, rt::io_backend backend) -> rt::task<> {
+        auto before = rt::introspect::snapshot().reactor;
+        auto path = dir / "meta.bin";
+        {
+            auto f = co_await rt::fs::file::create(path);
+            RT_CO_ASSERT(f);
+            EXPECT_TRUE(co_await f->write_all(std::string_view("twelve bytes")));
+            EXPECT_TRUE(co_await f->sync_all());
+            auto m = co_await f->metadata();
+            RT_CO_ASSERT(m);
+            EXPECT_TRUE(m->is_file());
+            EXPECT_EQ(m->len(), 12u);
+        }
+        struct stat st {};
+        EXPECT_EQ(::stat(path.c_str(), &st), 0);
+        auto m = co_await rt::fs::metadata(path);
+        RT_CO_ASSERT(m);
+        EXPECT_TRUE(m->is_file());
+        EXPECT_EQ(m->len(), 12u);
+        EXPECT_EQ(m->permissions(), st.st_mode & 07777);
+        auto since_epoch =
+            std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec);
+        EXPECT_EQ(m->modified().time_since_epoch(),
+                  std::chrono::duration_cast<std::chrono::system_clock::duration>(since_epoch));
+        auto d = co_await rt::fs::metadata(dir);
+        RT_CO_ASSERT(d);
+        EXPECT_TRUE(d->is_dir());
+
+        EXPECT_TRUE(co_await rt::fs::remove_file(path));
+        EXPECT_FALSE(std::filesystem::exists(path));
+        auto gone = co_await rt::fs::metadata(path);
+        EXPECT_FALSE(gone);
+        if (!gone) {
+            EXPECT_EQ(gone.error().value(), ENOENT);
+        }
+        auto again = co_await rt::fs::remove_file(path);
+        EXPECT_FALSE(again);
+        if (!again) {
+            EXPECT_EQ(again.error().value(), ENOENT);
+        }
+        auto nofile = co_await rt::fs::file::open(dir / "missing");
+        EXPECT_FALSE(nofile);
+        if (!nofile) {
+            EXPECT_EQ(nofile.error().value(), ENOENT);
+        }
+        auto isdir = co_await rt::fs::file::create(dir);
+        EXPECT_FALSE(isdir);
+        if (!isdir) {
+            EXPECT_EQ(isdir.error().value(), EISDIR);
+        }
+
+        auto after = rt::introspect::snapshot().reactor;
+        if (backend == rt::io_backend::io_uring) {
+            EXPECT_EQ(after.ring_file_opens - before.ring_file_opens, 3u);
+            EXPECT_EQ(after.ring_file_stats - before.ring_file_stats, 4u);
+            EXPECT_EQ(after.ring_file_syncs - before.ring_file_syncs, 1u);
+            EXPECT_EQ(after.ring_file_unlinks - before.ring_file_unlinks, 2u);
+        } else {
+            EXPECT_EQ(after.ring_file_opens + after.ring_file_stats + after.ring_file_syncs +
+                          after.ring_file_unlinks,
+                      0u);
+        }
+    }(dir_, GetParam()));
+}
+
+std::size_t open_descriptors() {
+    std::size_t n = 0;
+    for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator("/proc/self/fd"))
+        ++n;
+    return n;
+}
+
+// Opens dropped at every moment (before, during and after the kernel's open) leave no descriptor
+// behind: a cancelled OPENAT that still opened the file, or one that completed after its await
+// was gone, is closed.
+TEST_P(fs_ring, dropped_opens_leak_no_descriptor) {
+    auto r = make_runtime();
+    auto path = dir_ / "target.txt";
+    {
+        std::FILE* f = std::fopen(path.c_str(), "w");
+        ASSERT_NE(f, nullptr);
+        std::fputs("x", f);
+        std::fclose(f);
+    }
+    const std::size_t fds = open_descriptors();
+    auto opened = r.block_on([](std::filesystem::path p) -> rt::task<int> {
+        int ok = 0;
+        std::minstd_rand rng(7);
+        for (int i = 0; i < 1000; ++i) {
+            if (i % 2 == 0) {
+                auto t = co_await rt::timeout(std::chrono::microseconds(rng() % 50),
+                                              rt::fs::file::open(p));
+                if (t && *t)
+                    ++ok; // the file closes with the result
+            } else {
+                auto h = rt::spawn(rt::fs::file::open(p));
+                for (unsigned k = rng() % 3; k > 0; --k)
+                    co_await rt::yield_now();
+                h.abort();
+                auto res = co_await h;
+                if (res && *res)
+                    ++ok;
+            }
+        }
+        // Cancelled operations finish on the reactor thread: wait for the ring to go quiet.
+        co_await rt::sleep(std::chrono::milliseconds(50));
+        co_return ok;
+    }(path));
+    EXPECT_EQ(open_descriptors(), fds) << opened << " of 1000 opens completed";
+}
+
 // io_uring: a read dropped by abort is settled before the next operation, and counts for nothing
 // unless its task saw the result: the file's position only moves by reads someone received.
 TEST_P(fs_ring, an_aborted_read_moves_the_position_only_if_its_result_was_taken) {

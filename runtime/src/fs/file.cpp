@@ -55,6 +55,14 @@ io_result<void> write_fully(int fd, const std::byte* p, std::size_t n) {
 } // namespace
 
 rt::task<io_result<file>> file::open_flags(std::filesystem::path path, int flags) {
+    if (detail::ring_driver() != nullptr) {
+        auto fd = co_await detail::ring_open(path.string(), flags, 0666);
+        if (!fd)
+            co_return unexpected(fd.error());
+        auto h = std::make_shared<detail::file_handle>(*fd);
+        h->stream = ::lseek(*fd, 0, SEEK_CUR) < 0 && errno == ESPIPE;
+        co_return file(std::move(h));
+    }
     auto job = [p = std::move(path), flags]() -> io_result<handle_ptr> {
         int fd = ::open(p.c_str(), flags | O_CLOEXEC, 0666);
         if (fd < 0)
@@ -177,6 +185,8 @@ rt::task<io_result<std::size_t>> file::read_to_string(std::string& out) {
 rt::task<io_result<void>> file::sync_all() {
     if (!handle_)
         co_return rt::detail::make_error(EBADF);
+    if (detail::ring_driver() != nullptr)
+        co_return co_await detail::ring_fsync(handle_);
     auto job = [h = handle_]() -> io_result<void> {
         if (::fsync(h->fd) != 0)
             return rt::detail::last_error();
@@ -188,6 +198,8 @@ rt::task<io_result<void>> file::sync_all() {
 rt::task<io_result<file_metadata>> file::metadata() {
     if (!handle_)
         co_return rt::detail::make_error(EBADF);
+    if (detail::ring_driver() != nullptr)
+        co_return co_await detail::ring_metadata(handle_, std::string());
     auto job = [h = handle_]() -> io_result<file_metadata> {
         struct stat st {};
         if (::fstat(h->fd, &st) != 0)

@@ -139,6 +139,8 @@ rt::task<io_result<void>> create_dir_all(std::filesystem::path path) {
 }
 
 rt::task<io_result<void>> remove_file(std::filesystem::path path) {
+    if (detail::ring_driver() != nullptr)
+        co_return co_await detail::ring_unlink(path.string());
     auto job = [p = std::move(path)]() -> io_result<void> {
         if (::unlink(p.c_str()) != 0)
             return rt::detail::last_error();
@@ -148,6 +150,8 @@ rt::task<io_result<void>> remove_file(std::filesystem::path path) {
 }
 
 rt::task<io_result<file_metadata>> metadata(std::filesystem::path path) {
+    if (detail::ring_driver() != nullptr)
+        co_return co_await detail::ring_metadata(nullptr, path.string());
     auto job = [p = std::move(path)]() -> io_result<file_metadata> {
         struct stat st {};
         if (::stat(p.c_str(), &st) != 0)

@@ -5,8 +5,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <fcntl.h>
 #include <mutex>
+#include <unistd.h>
 
 namespace rt::fs::detail {
 
@@ -44,6 +47,10 @@ public:
         if (!op_->done && !op_->cancelled) {
             op_->cancelled = true;
             op_->driver->cancel(op_.get());
+        } else if (op_->done && !op_->taken && op_->opens && op_->res >= 0) {
+            // Opened, but the await that wanted the descriptor was dropped first.
+            ::close(op_->res);
+            op_->res = -ECANCELED;
         }
     }
 
@@ -61,6 +68,8 @@ public:
     }
     int await_resume() {
         std::lock_guard lock(op_->mu);
+        if (op_->done)
+            op_->taken = true;
         return op_->res;
     }
 
@@ -119,12 +128,31 @@ rt::task<io_result<std::size_t>> run(std::shared_ptr<file_handle> h, bool write,
     }
 }
 
+// Submits one path operation (or fsync) and waits for its result: >= 0, or -errno.
+rt::task<int> call(std::shared_ptr<ring_file_op> op, rt::detail::ring_request req) {
+    rt::detail::io_driver* d = ring_driver();
+    op->self = op;
+    op->driver = d;
+    d->submit(req, op.get());
+    op_awaiter wait(op); // one awaiter for every turn: dropping it is what cancels
+    for (;;) {
+        int res = co_await wait;
+        std::lock_guard lock(op->mu);
+        if (op->done)
+            co_return res;
+    }
+}
+
 } // namespace
 
 void ring_file_op::complete(int r, std::vector<rt::detail::task_header*>& woken) {
     std::shared_ptr<ring_file_op> keep; // released last: it may be the last reference
     std::lock_guard lock(mu);
     keep = std::move(self);
+    if (cancelled && opens && r >= 0) {
+        ::close(r); // the open was dropped: nobody will ever own this descriptor
+        r = -ECANCELED;
+    }
     done = true;
     res = r;
     if (waiting != nullptr) {
@@ -146,6 +174,72 @@ rt::task<io_result<std::size_t>> ring_read(std::shared_ptr<file_handle> h,
 rt::task<io_result<std::size_t>> ring_write(std::shared_ptr<file_handle> h,
                                             std::span<const std::byte> buf) {
     return run(std::move(h), true, buf, {});
+}
+
+rt::task<io_result<int>> ring_open(std::string path, int flags, unsigned mode) {
+    auto op = std::make_shared<ring_file_op>();
+    op->path = std::move(path);
+    op->opens = true;
+    rt::detail::ring_request req;
+    req.op = rt::detail::ring_request::opcode::openat;
+    req.fd = AT_FDCWD;
+    req.path = op->path.c_str();
+    req.flags = flags | O_CLOEXEC;
+    req.mode = mode;
+    int res = co_await call(op, req);
+    if (res < 0)
+        co_return rt::detail::make_error(-res);
+    co_return res;
+}
+
+rt::task<io_result<file_metadata>> ring_metadata(std::shared_ptr<file_handle> h, std::string path) {
+    auto op = std::make_shared<ring_file_op>();
+    op->path = std::move(path);
+    rt::detail::ring_request req;
+    req.op = rt::detail::ring_request::opcode::statx;
+    req.fd = h ? h->fd : AT_FDCWD;
+    req.path = op->path.c_str();
+    req.flags = h ? AT_EMPTY_PATH : 0;
+    req.buf = &op->stx;
+    int res = co_await call(op, req);
+    if (res < 0)
+        co_return rt::detail::make_error(-res);
+    const struct statx& x = op->stx;
+    using ft = file_metadata::file_type;
+    ft t = S_ISREG(x.stx_mode)   ? ft::regular
+           : S_ISDIR(x.stx_mode) ? ft::directory
+           : S_ISLNK(x.stx_mode) ? ft::symlink
+                                 : ft::other;
+    auto since_epoch =
+        std::chrono::seconds(x.stx_mtime.tv_sec) + std::chrono::nanoseconds(x.stx_mtime.tv_nsec);
+    co_return file_metadata(
+        t, x.stx_size, x.stx_mode & 07777,
+        std::chrono::system_clock::time_point(
+            std::chrono::duration_cast<std::chrono::system_clock::duration>(since_epoch)));
+}
+
+rt::task<io_result<void>> ring_unlink(std::string path) {
+    auto op = std::make_shared<ring_file_op>();
+    op->path = std::move(path);
+    rt::detail::ring_request req;
+    req.op = rt::detail::ring_request::opcode::unlinkat;
+    req.fd = AT_FDCWD;
+    req.path = op->path.c_str();
+    int res = co_await call(op, req);
+    if (res < 0)
+        co_return rt::detail::make_error(-res);
+    co_return io_result<void>{};
+}
+
+rt::task<io_result<void>> ring_fsync(std::shared_ptr<file_handle> h) {
+    auto op = std::make_shared<ring_file_op>();
+    rt::detail::ring_request req;
+    req.op = rt::detail::ring_request::opcode::fsync;
+    req.fd = h->fd;
+    int res = co_await call(op, req);
+    if (res < 0)
+        co_return rt::detail::make_error(-res);
+    co_return io_result<void>{};
 }
 
 } // namespace rt::fs::detail

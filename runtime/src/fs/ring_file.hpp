@@ -9,6 +9,11 @@
 // ("settles" it): a dropped write then moves the position by what it wrote, a dropped read is
 // discarded and leaves the position where it was, so on a regular file the next read returns
 // the same bytes.
+//
+// Path operations (open, statx, unlink) and fsync go through the ring too, as one `ring_file_op`
+// each that owns the path and the statx buffer until the completion. A dropped open is cancelled,
+// and a descriptor it still produced is closed (by the completion, or by the dropped await when
+// the completion came first), so cancelling an open never leaks a file.
 #pragma once
 
 #include "io/io_driver.hpp"
@@ -17,6 +22,8 @@
 #include <cstddef>
 #include <memory>
 #include <span>
+#include <string>
+#include <sys/stat.h>
 #include <vector>
 
 namespace rt::fs::detail {
@@ -31,6 +38,10 @@ struct ring_file_op final : rt::detail::ring_completion {
     rt::detail::waiter* waiting = nullptr; // under mu
     std::unique_ptr<std::byte[]> buf;      // the kernel's until done
     std::size_t len = 0;
+    std::string path;                   // path operations: the kernel's until done
+    struct statx stx {};                // statx: the kernel's until done
+    bool opens = false;                 // a result >= 0 is a descriptor someone must close
+    bool taken = false;                 // under mu: an await took the result
     std::shared_ptr<ring_file_op> self; // the ring's reference while in flight
 
     void complete(int r, std::vector<rt::detail::task_header*>& woken) override;
@@ -45,5 +56,14 @@ rt::task<io_result<std::size_t>> ring_read(std::shared_ptr<file_handle> h,
 /// Writes a prefix of `buf` at the handle's position and advances it.
 rt::task<io_result<std::size_t>> ring_write(std::shared_ptr<file_handle> h,
                                             std::span<const std::byte> buf);
+
+/// open(2) with O_CLOEXEC added: the new descriptor.
+rt::task<io_result<int>> ring_open(std::string path, int flags, unsigned mode);
+/// stat(2) of `path`, or (empty path) fstat(2) of the handle's descriptor.
+rt::task<io_result<file_metadata>> ring_metadata(std::shared_ptr<file_handle> h, std::string path);
+/// unlink(2).
+rt::task<io_result<void>> ring_unlink(std::string path);
+/// fsync(2) of the handle's descriptor.
+rt::task<io_result<void>> ring_fsync(std::shared_ptr<file_handle> h);
 
 } // namespace rt::fs::detail

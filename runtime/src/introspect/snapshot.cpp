@@ -271,6 +271,10 @@ introspect::runtime_snapshot runtime_impl::snapshot(std::uint64_t since) {
     snap.reactor.ring_stream_writes = ds.stream_writes;
     snap.reactor.ring_file_reads = ds.file_reads;
     snap.reactor.ring_file_writes = ds.file_writes;
+    snap.reactor.ring_file_opens = ds.file_opens;
+    snap.reactor.ring_file_stats = ds.file_stats;
+    snap.reactor.ring_file_unlinks = ds.file_unlinks;
+    snap.reactor.ring_file_syncs = ds.file_syncs;
     snap.reactor.ring_cancels = ds.cancels;
     if (!recording())
         return snap;

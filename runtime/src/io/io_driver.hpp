@@ -38,12 +38,17 @@
 namespace rt::detail {
 
 struct ring_request {
-    enum class opcode : std::uint8_t { recv, send, read, write };
+    enum class opcode : std::uint8_t { recv, send, read, write, openat, statx, unlinkat, fsync };
+    static constexpr int opcode_count = 8;
     opcode op = opcode::recv;
-    int fd = -1;
-    void* buf = nullptr;
+    int fd = -1;         // openat/statx/unlinkat: the directory (AT_FDCWD) or, with an
+                         // empty path and AT_EMPTY_PATH, the file itself
+    void* buf = nullptr; // statx: the struct statx the kernel fills
     std::uint32_t len = 0;
-    std::uint64_t offset = 0; // read/write: the file offset
+    std::uint64_t offset = 0;   // read/write: the file offset
+    const char* path = nullptr; // openat/statx/unlinkat; must outlive the operation
+    int flags = 0;              // openat: open(2) flags; statx/unlinkat: AT_* flags
+    unsigned mode = 0;          // openat: the new file's mode
 };
 
 /// Ring operations by kind (zero on epoll), for introspection and tests.
@@ -53,6 +58,10 @@ struct io_driver_stats {
     std::uint64_t stream_writes = 0; // SEND/WRITE operations submitted for streams
     std::uint64_t file_reads = 0;    // READ operations submitted
     std::uint64_t file_writes = 0;   // WRITE operations submitted for files
+    std::uint64_t file_opens = 0;    // OPENAT
+    std::uint64_t file_stats = 0;    // STATX
+    std::uint64_t file_unlinks = 0;  // UNLINKAT
+    std::uint64_t file_syncs = 0;    // FSYNC
     std::uint64_t cancels = 0;       // cancellations asked for by dropped awaits
 };
 

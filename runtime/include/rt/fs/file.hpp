@@ -1,7 +1,7 @@
-// rt::fs::file: an open file, read and written from tasks. On the io_uring backend reads and
-// writes go through the ring (READ/WRITE at the file's position, kept in the file object);
-// otherwise, and for open, sync_all and metadata, the calls run on the blocking pool (regular
-// files have no readiness to wait for).
+// rt::fs::file: an open file, read and written from tasks. On the io_uring backend every call
+// goes through the ring: open/create (OPENAT), read/write (READ/WRITE at the file's position,
+// kept in the file object), sync_all (FSYNC), metadata (STATX). On epoll they run on the
+// blocking pool (regular files have no readiness to wait for).
 //
 //     auto f = co_await rt::fs::file::open("/etc/fstab");
 //     std::string contents;
@@ -13,7 +13,9 @@
 // select): on io_uring the next operation on the file first waits for the dropped one; a
 // dropped read then counts for nothing (the next read returns the same bytes), a dropped write
 // still happens and moves the position. On the blocking pool a dropped call runs to its end and
-// moves the position either way; only its result is lost. One operation at a time per file.
+// moves the position either way; only its result is lost. A dropped open on io_uring is
+// cancelled, and a file it opened anyway is closed: it never leaks a descriptor. One operation
+// at a time per file.
 // Moving a file is fine while nothing is awaiting on it.
 #pragma once
 

@@ -1,6 +1,7 @@
 // Whole-file and directory operations of rt::fs, each one awaited. On the io_uring backend
-// read, read_to_string and write open the file on the blocking pool and move the bytes through
-// the ring (rt::fs::file); everything else, and everything on epoll, runs on the blocking pool:
+// read, read_to_string and write open the file and move the bytes through the ring
+// (rt::fs::file: OPENAT, READ, WRITE), metadata is a STATX and remove_file an UNLINKAT;
+// create_dir_all (a walk up the path) and everything on epoll run on the blocking pool:
 //
 //     auto text = co_await rt::fs::read_to_string("/etc/hostname");     // io_result<std::string>
 //     co_await rt::fs::write("out.bin", bytes);                         // creates or truncates
@@ -10,7 +11,7 @@
 // Paths are copied when the call is made, so a temporary is fine. Errors carry the errno
 // (ENOENT, EACCES, EISDIR...). Not cancel-safe: a dropped call still runs to its end on the
 // blocking pool (a write still happens), or on io_uring stops where it was cancelled (a write
-// may leave a partial file); only its result is lost.
+// may leave a partial file, an unlink may or may not happen); only its result is lost.
 #pragma once
 
 #include "rt/fs/metadata.hpp"

@@ -54,6 +54,10 @@ struct reactor_info {
     std::uint64_t ring_stream_writes = 0; // SEND
     std::uint64_t ring_file_reads = 0;    // READ
     std::uint64_t ring_file_writes = 0;   // WRITE
+    std::uint64_t ring_file_opens = 0;    // OPENAT (fs::file::open/create, fs::read/write)
+    std::uint64_t ring_file_stats = 0;    // STATX (fs::metadata, file::metadata)
+    std::uint64_t ring_file_unlinks = 0;  // UNLINKAT (fs::remove_file)
+    std::uint64_t ring_file_syncs = 0;    // FSYNC (file::sync_all)
     std::uint64_t ring_cancels = 0;       // ASYNC_CANCEL for dropped awaits
     histogram event_to_poll;              // a reactor wake until the woken task's next poll begins
     histogram timer_lateness;             // a timer's firing minus its (millisecond-tick) deadline

@@ -143,6 +143,19 @@ public:
         case ring_request::opcode::write:
             io_uring_prep_write(sqe, req.fd, req.buf, req.len, req.offset);
             break;
+        case ring_request::opcode::openat:
+            io_uring_prep_openat(sqe, req.fd, req.path, req.flags, req.mode);
+            break;
+        case ring_request::opcode::statx:
+            io_uring_prep_statx(sqe, req.fd, req.path, req.flags, STATX_BASIC_STATS,
+                                static_cast<struct statx*>(req.buf));
+            break;
+        case ring_request::opcode::unlinkat:
+            io_uring_prep_unlinkat(sqe, req.fd, req.path, req.flags);
+            break;
+        case ring_request::opcode::fsync:
+            io_uring_prep_fsync(sqe, req.fd, 0);
+            break;
         }
         io_uring_sqe_set_data64(sqe, op_data(c));
         io_uring_submit(&ring_);
@@ -162,6 +175,10 @@ public:
         s.stream_writes = counts_[1].load(memory_order_relaxed);
         s.file_reads = counts_[2].load(memory_order_relaxed);
         s.file_writes = counts_[3].load(memory_order_relaxed);
+        s.file_opens = counts_[4].load(memory_order_relaxed);
+        s.file_stats = counts_[5].load(memory_order_relaxed);
+        s.file_unlinks = counts_[6].load(memory_order_relaxed);
+        s.file_syncs = counts_[7].load(memory_order_relaxed);
         s.cancels = cancels_.load(memory_order_relaxed);
         return s;
     }
@@ -337,7 +354,7 @@ private:
     atomic<std::int64_t> inflight_{0};          // submitted ring_completions not yet completed
     bool draining_ = false;                     // set by the destructor, reactor thread gone
     atomic<std::uint64_t> poll_events_{0};      // written by the reactor thread only (bump)
-    atomic<std::uint64_t> counts_[4] = {};      // submissions by ring_request::opcode
+    atomic<std::uint64_t> counts_[ring_request::opcode_count] = {}; // submissions by opcode
     atomic<std::uint64_t> cancels_{0};
 };
 
