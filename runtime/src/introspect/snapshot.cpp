@@ -104,7 +104,7 @@ introspect::task_info describe_task(task_header* t, const clock_pair& now) {
     std::uint64_t end = info.completed ? completed : now.cycles;
     std::uint64_t life = end > created ? end - created : 0;
     info.idle = now.span(life > busy + sched ? life - busy - sched : 0);
-    info.wakes = s.wakes.load(memory_order_relaxed);
+    info.wakes = s.wakes();
     info.self_wakes = s.self_wakes.load(memory_order_relaxed);
     std::uint32_t w = t->last_worker.load(memory_order_relaxed);
     if (w != ~0u)

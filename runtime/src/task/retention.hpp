@@ -110,7 +110,7 @@ public:
         put(3, st.polls.load(memory_order_relaxed));
         put(4, st.busy_cycles.load(memory_order_relaxed));
         put(5, st.scheduled_cycles.load(memory_order_relaxed));
-        put(6, st.wakes.load(memory_order_relaxed));
+        put(6, st.wakes());
         put(7, st.self_wakes.load(memory_order_relaxed));
         put(8, st.created_cycles.load(memory_order_relaxed));
         put(9, st.completed_cycles.load(memory_order_relaxed));
