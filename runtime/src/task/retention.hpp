@@ -8,10 +8,11 @@
 // Rings and writers: one ring per worker, written only by that worker's thread, and one more
 // shared by every other thread that finishes tasks (the blocking pool, block_on threads, a
 // local set driven outside the pool, shutdown), whose writers take its spin lock. A completion
-// on a worker therefore takes no lock and no locked instruction for its record, its ring's lines
-// stay in that worker's cache instead of moving between cores, and the next slot is prefetched
-// after each write: the record's stores, which the completing state change must wait for, do
-// not wait on a miss.
+// on a worker therefore takes no lock and no locked instruction for its record, and its ring's
+// lines stay in that worker's cache instead of moving between cores. The record's stores are
+// still the main cost of retention (the completing state change waits for them to drain): a
+// record is written word by word from the header, eleven stores for an unnamed task (the first
+// word carries the name's length, so no word is spent on a terminator).
 //
 // Readers (snapshots, find_task; any thread) never block a writer: each ring is a sequence lock
 // over its count of records written. Record n goes to slot n % capacity, and the count moves to
@@ -63,7 +64,7 @@ struct alignas(cache_line) retired_task {
     task_kind kind = task_kind::async;
     task_outcome_code outcome = task_outcome_code::none;
     std::uint16_t last_worker = no_worker;
-    std::uint32_t unused = 0;
+    std::uint32_t name_length = 0; // the name's bytes in `name`; a terminator follows on reading
     task_id id = 0;
     task_id parent = 0;
     std::uint64_t polls = 0, busy = 0, scheduled = 0, wakes = 0, self_wakes = 0;
@@ -103,9 +104,12 @@ public:
         };
         const task_stats& st = t->stats;
         std::uint32_t w = t->last_worker.load(memory_order_relaxed);
+        const std::size_t name_len =
+            t->name != nullptr ? std::min(std::strlen(t->name), max_name) : 0;
         put(0, head_word(t->kind, t->outcome,
                          w < retired_task::no_worker ? static_cast<std::uint16_t>(w)
-                                                     : retired_task::no_worker));
+                                                     : retired_task::no_worker,
+                         static_cast<std::uint32_t>(name_len)));
         put(1, t->id);
         put(2, t->parent);
         put(3, st.polls.load(memory_order_relaxed));
@@ -118,17 +122,15 @@ public:
         std::size_t i = 10;
         for (std::uint64_t v : std::bit_cast<location_words>(t->location))
             put(i++, v);
-        // The name's words up to its terminator: a reader stops there, whatever follows.
-        if (t->name == nullptr)
-            put(i, 0);
-        else
-            put_name(s, i, t->name);
+        // The name's words; a reader ends it at name_length, whatever follows in the last.
+        for (std::size_t at = 0; at < name_len; at += sizeof(std::uint64_t)) {
+            std::uint64_t v = 0;
+            std::memcpy(&v, t->name + at, std::min(sizeof v, name_len - at));
+            put(i++, v);
+        }
         written_.store(n + 1, memory_order_release);
         if (++next_ == capacity_)
             next_ = 0;
-        // Both lines of the slot the next record goes to, so that its stores find them here.
-        __builtin_prefetch(&slots_[next_], 1, 3);
-        __builtin_prefetch(reinterpret_cast<const char*>(&slots_[next_]) + cache_line, 1, 3);
     }
 
     /// Appends the whole records within `keep` cycles of `now`, oldest first.
@@ -144,7 +146,8 @@ public:
         const std::uint64_t first = c2 + 1 > capacity_ ? c2 + 1 - capacity_ : 0;
         for (std::uint64_t r = first; r < c1; ++r) {
             auto rec = std::bit_cast<retired_task>(copy[r % capacity_]);
-            rec.name[sizeof rec.name - 1] = '\0'; // words after the terminator may be older
+            rec.name_length = std::min(rec.name_length, static_cast<std::uint32_t>(max_name));
+            rec.name[rec.name_length] = '\0'; // the rest of its last word may be an older name
             if (fresh(rec, now, keep))
                 out.push_back(rec);
         }
@@ -166,29 +169,17 @@ private:
 
     // The first word of a record: the fields that share it, laid out as in retired_task.
     static std::uint64_t head_word(task_kind kind, task_outcome_code outcome,
-                                   std::uint16_t last_worker) noexcept {
+                                   std::uint16_t last_worker, std::uint32_t name_length) noexcept {
         struct head {
             task_kind kind;
             task_outcome_code outcome;
             std::uint16_t last_worker;
-            std::uint32_t unused;
+            std::uint32_t name_length;
         };
         static_assert(offsetof(head, last_worker) == offsetof(retired_task, last_worker) &&
+                      offsetof(head, name_length) == offsetof(retired_task, name_length) &&
                       sizeof(head) == sizeof(std::uint64_t));
-        return std::bit_cast<std::uint64_t>(head{kind, outcome, last_worker, 0});
-    }
-
-    // Stores `name` (cut to max_name) from word `i` on, up to the word holding its terminator.
-    static void put_name(slot& s, std::size_t i, const char* name) noexcept {
-        const std::size_t len = std::min(std::strlen(name), max_name);
-        for (std::size_t at = 0;; at += sizeof(std::uint64_t), ++i) {
-            std::uint64_t v = 0;
-            if (at < len)
-                std::memcpy(&v, name + at, std::min(sizeof v, len - at));
-            s.words[i].store(v, memory_order_release);
-            if (len - std::min(len, at) < sizeof v)
-                return;
-        }
+        return std::bit_cast<std::uint64_t>(head{kind, outcome, last_worker, name_length});
     }
 
     std::unique_ptr<slot[]> slots_;
