@@ -46,13 +46,30 @@ void count_wake(task_header* t) noexcept {
 
 // Sets NOTIFIED unless the task is finished or already queued. `owned` says whether the caller
 // brings a reference. Returns true when the caller must now schedule the task (with a reference).
+//
+// "Already queued" is decided by a read-modify-write, never by a plain load: the waker marked a
+// strand just before (a store), and the poller that dequeues the task clears NOTIFIED with a CAS
+// and then reads the mark. With a plain load here, the mark could still sit in this core's store
+// buffer while the load sees NOTIFIED and the poller, clearing it, reads no mark: the task would
+// go idle with its strand marked and nobody to queue it again. An RMW on `state` (release) is
+// ordered before the poller's CAS (acquire) in the word's modification order, so the poller that
+// clears NOTIFIED afterwards sees the mark.
 bool transition_to_notified(task_header* t, bool owned) noexcept {
     std::uint64_t prev = t->state.load(memory_order_relaxed);
     for (;;) {
-        if (prev & (h::complete | h::notified)) {
+        if (prev & h::complete) {
             if (owned)
                 ref_dec(t);
             return false;
+        }
+        if (prev & h::notified) {
+            // Queued (or running with a requeue pending): hand back our reference, if any, in
+            // the same RMW that confirms it. Never the last reference: the queue entry has one.
+            std::uint64_t keep = owned ? prev - h::ref_one : prev;
+            if (t->state.compare_exchange_weak(prev, keep, memory_order_acq_rel,
+                                               memory_order_relaxed))
+                return false;
+            continue;
         }
         std::uint64_t next = prev | h::notified;
         bool schedule = !(prev & h::running);
