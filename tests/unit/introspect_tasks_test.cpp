@@ -75,6 +75,38 @@ TEST(introspect_tasks, a_task_that_yields_ten_times_then_finishes_has_exactly_el
     }());
 }
 
+rt::task<> yield_then_wait_twice(rt::notify* n) {
+    for (int i = 0; i < 5; ++i)
+        co_await rt::yield_now();
+    co_await n->notified();
+    co_await rt::yield_now();
+    co_await n->notified();
+}
+
+// Wakes from elsewhere and self-wakes are told apart whether or not a poll is timed.
+TEST(introspect_tasks, wakes_and_self_wakes_are_exact_at_every_timing_sample_rate) {
+    for (std::uint32_t one_in : {1u, 2u, 16u}) {
+        auto r = rt::runtime::builder().worker_threads(1).poll_timing_sample(one_in).build();
+        r.block_on([]() -> rt::task<> {
+            rt::notify n;
+            auto h = rt::spawn(yield_then_wait_twice(&n));
+            rt::task_id id = h.id();
+            for (int i = 0; i < 2; ++i) {
+                co_await wait_for_task(id, is_idle);
+                n.notify_one();
+            }
+            co_await h;
+            auto info = ri::find_task(id);
+            EXPECT_TRUE(info.has_value());
+            if (!info)
+                co_return;
+            EXPECT_EQ(info->polls, 9u);
+            EXPECT_EQ(info->self_wakes, 6u);
+            EXPECT_EQ(info->wakes, 2u);
+        }());
+    }
+}
+
 rt::task<> wait_on(rt::mpmc::receiver<int> rx) {
     (void)co_await rx.recv();
 }

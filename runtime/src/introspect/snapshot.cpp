@@ -104,7 +104,7 @@ introspect::task_info describe_task(task_header* t, const clock_pair& now) {
     std::uint64_t end = info.completed ? completed : now.cycles;
     std::uint64_t life = end > created ? end - created : 0;
     info.idle = now.span(life > busy + sched ? life - busy - sched : 0);
-    info.wakes = s.wakes.load(memory_order_relaxed);
+    info.wakes = s.wakes();
     info.self_wakes = s.self_wakes.load(memory_order_relaxed);
     std::uint32_t w = t->last_worker.load(memory_order_relaxed);
     if (w != ~0u)
@@ -165,7 +165,7 @@ introspect::task_info describe_retired(const retired_task& r, const clock_pair& 
     info.idle = now.span(life > r.busy + r.scheduled ? life - r.busy - r.scheduled : 0);
     info.wakes = r.wakes;
     info.self_wakes = r.self_wakes;
-    if (r.last_worker != ~0u)
+    if (r.last_worker != retired_task::no_worker)
         info.last_worker = r.last_worker;
     info.version = r.completed;
     return info;
@@ -180,7 +180,16 @@ introspect::histogram merged(const introspect::histogram& a, const introspect::h
 } // namespace
 
 void runtime_impl::retire(task_header* t) noexcept {
-    tasks.retire(t, t->record && t->kind != task_kind::block_on);
+    // The record first: a snapshot reads the live list before the rings, so it sees the task in
+    // one or both, never in neither.
+    if (t->record && t->kind != task_kind::block_on && retained.enabled()) {
+        const thread_context& ctx = tls;
+        if (ctx.runtime == this && ctx.worker != nullptr)
+            retained.keep_on_worker(static_cast<const worker*>(ctx.worker)->index(), t);
+        else
+            retained.keep_shared(t);
+    }
+    tasks.remove(t);
 }
 
 void runtime_impl::report_stall(task_header* t, std::uint64_t cycles) noexcept {
@@ -309,7 +318,7 @@ introspect::runtime_snapshot runtime_impl::snapshot(std::uint64_t since) {
     for (const auto& t : snap.tasks)
         live.push_back(t.id);
     std::sort(live.begin(), live.end());
-    for (const retired_task& r : tasks.collect_retired(now.cycles))
+    for (const retired_task& r : retained.collect(now.cycles))
         if ((since == 0 || r.completed >= since) &&
             !std::binary_search(live.begin(), live.end(), r.id))
             snap.tasks.push_back(describe_retired(r, now));
@@ -326,7 +335,7 @@ std::optional<introspect::task_info> runtime_impl::find_task(task_id id) {
     clock_pair now;
     if (task_header* t = tasks.find_live(id))
         return describe_task(t, now);
-    if (auto r = tasks.find_retired(id, now.cycles))
+    if (auto r = retained.find(id, now.cycles))
         return describe_retired(*r, now);
     return std::nullopt;
 }

@@ -70,7 +70,7 @@ runtime_impl::runtime_impl(const runtime_builder& cfg)
         };
         stall_cycles_ = to_cycles(cfg_.stall_threshold_);
         retain_cycles_ = to_cycles(cfg_.retain_for_);
-        tasks.set_retention(retain_cycles_, cfg_.retain_max_);
+        retained.configure(retain_cycles_, cfg_.retain_max_, n);
         std::uint32_t one_in = std::bit_ceil(std::max<std::uint32_t>(1, cfg_.poll_timing_sample_));
         if (one_in == 0 || one_in > (1u << 20))
             throw std::invalid_argument(

@@ -22,6 +22,7 @@
 #include "sched/blocking_pool.hpp"
 #include "sched/idle.hpp"
 #include "sched/inject_queue.hpp"
+#include "task/retention.hpp"
 #include "task/task_list.hpp"
 #include "time/timer_driver.hpp"
 
@@ -82,13 +83,15 @@ public:
     std::uint64_t coarse_cycles() const noexcept {
         return coarse_cycles_.load(memory_order_relaxed);
     }
-    /// Takes a finished task off the live list, keeping a record of it when recording.
+    /// Takes a finished task off the live list, keeping a record of it when recording (in the
+    /// calling worker's ring, task/retention.hpp). Its completed_cycles must be stamped.
     void retire(task_header* t) noexcept;
     introspect::runtime_snapshot snapshot(std::uint64_t since);
     std::optional<introspect::task_info> find_task(task_id id);
 
     runtime_builder cfg_;
     task_list tasks;
+    retention retained; // records of finished tasks (configured with recording on)
     inject_queue inject;
     idle idle_set;
     timer_driver timers;

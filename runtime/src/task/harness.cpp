@@ -89,6 +89,8 @@ poll_result poll_task(task_header* t) noexcept {
     std::uint64_t chained = std::exchange(ctx.chained_start, 0);
     std::uint64_t weight = 0; // how many polls this one's timing stands for; 0: untimed
     std::uint64_t delay = 0;
+    // Every store here waits in the store buffer for the next locked instruction (the state CAS
+    // that ends the poll, or one inside it), so an untimed poll stores only what it must.
     if (rec) {
         // Timed when its wake was drawn (task/sampling.hpp), and always off the workers (block_on
         // polls are few, and their stalls are found by timing them).
@@ -99,20 +101,26 @@ poll_result poll_task(task_header* t) noexcept {
         if (weight != 0) {
             start = chained != 0 ? chained : cycle_now();
             ctx.recent_cycles = start;
+            t->stats.poll_start_cycles.store(start, memory_order_relaxed);
+            ctx.last_wake_from_reactor = (woke & task_stats::reactor_wake) != 0;
+            if (woke & (task_stats::timed_sampled | task_stats::timed_exact)) {
+                std::uint64_t stamp = woke & ~task_stats::wake_flags;
+                delay = start > stamp ? start - stamp : 0;
+                bump(t->stats.scheduled_cycles, delay * weight);
+            }
         } else {
-            // No clock read: the latest reading at hand, kept fresh by the watchdog.
+            // No clock read: the latest reading at hand, kept fresh by the watchdog. It often
+            // equals the stamp of the task's previous poll (no fresher reading since): then
+            // there is nothing to store.
             start = std::max(ctx.recent_cycles, t->sched_owner->coarse_cycles());
+            if (t->stats.poll_start_cycles.load(memory_order_relaxed) != start)
+                t->stats.poll_start_cycles.store(start, memory_order_relaxed);
         }
         ctx.now_hint = start;
-        t->stats.poll_start_cycles.store(start, memory_order_relaxed);
-        if (!(woke & task_stats::self_wake) && t->stats.polls.load(memory_order_relaxed) != 0)
-            bump(t->stats.wakes);
-        ctx.last_wake_from_reactor = (woke & task_stats::reactor_wake) != 0;
-        if (woke & (task_stats::timed_sampled | task_stats::timed_exact)) {
-            woke &= ~task_stats::wake_flags;
-            delay = start > woke ? start - woke : 0;
-            bump(t->stats.scheduled_cycles, delay * weight);
-        }
+        // Self-woken polls are counted (before polls, see task_stats::wakes()); polls caused by
+        // wakes from elsewhere follow from them. A first poll never follows a self-wake.
+        if (woke & task_stats::self_wake)
+            bump(t->stats.self_woken_polls);
     }
     bool resumed = false;
     if (t->root.driver != nullptr) {
@@ -129,22 +137,20 @@ poll_result poll_task(task_header* t) noexcept {
     ctx.last_poll_end = 0;
     ctx.last_poll_weight = 0;
     if (rec) {
+        // Untimed polls skip what they can: their end equals their start.
         if (weight != 0) {
             end = cycle_now();
             ctx.recent_cycles = end;
+            ctx.now_hint = end;
             ctx.last_poll_end = end;
             ctx.last_poll_cycles = end - start;
             ctx.last_poll_weight = weight;
             bump(t->stats.busy_cycles, (end - start) * weight);
+            t->stats.poll_end_cycles.store(end, memory_order_relaxed);
         } else {
             end = start;
         }
-        ctx.now_hint = end;
         bump(t->stats.polls);
-        // Every store here waits in the store buffer for the next locked instruction (the state
-        // CAS below), so untimed polls skip what they can: their end equals their start.
-        if (weight != 0)
-            t->stats.poll_end_cycles.store(end, memory_order_relaxed);
         if (yielded) // a wake like any other: it draws the next poll's timing
             t->last_wake_cycles.store(wake_stamp(ctx) | task_stats::self_wake,
                                       memory_order_relaxed);

@@ -24,7 +24,7 @@ struct thread_context {
     bool yield_requested = false;        // the polled task asked to run again after this poll
     std::uint64_t last_poll_cycles = 0;  // how long the last poll_task on this thread ran
     std::uint64_t last_sched_cycles = 0; // how long that task waited between its wake and poll
-    bool last_wake_from_reactor = false; // that wake came from the reactor (event-to-poll)
+    bool last_wake_from_reactor = false; // that wake came from the reactor (set when timed)
     bool waker_taken = false;            // current_waker() was called during this poll
     bool in_reactor = false;             // this thread is a reactor: its wakes are events
     // A recent cycle-clock reading, or 0: while poll_task runs with recording on, the poll's

@@ -143,11 +143,22 @@ struct task_stats {
     atomic<std::uint64_t> busy_cycles{0};      // poller
     atomic<std::uint64_t> scheduled_cycles{0}; // poller: woken but not yet running
     atomic<std::uint64_t> self_wakes{0};       // poller: wakes from inside its own poll
-    atomic<std::uint64_t> wakes{0};            // poller: polls caused by wakes from elsewhere
+    // Poller: polls that followed a self-wake. Every poll but the first follows a wake, so the
+    // polls caused by wakes from elsewhere are polls - 1 - self_woken_polls (wakes()); counting
+    // the rare kind keeps a store out of most polls.
+    atomic<std::uint64_t> self_woken_polls{0};
     atomic<std::uint64_t> created_cycles{0};
     atomic<std::uint64_t> completed_cycles{0};
     atomic<std::uint64_t> poll_start_cycles{0}; // poller: when the current or last poll began
     atomic<std::uint64_t> poll_end_cycles{0};   // poller: when the last poll ended
+
+    /// Polls caused by wakes from elsewhere (see self_woken_polls). Exact once the task is
+    /// idle or finished; read while it is being polled, it may be one off.
+    std::uint64_t wakes() const noexcept {
+        std::uint64_t n = polls.load(memory_order_relaxed);
+        std::uint64_t self = self_woken_polls.load(memory_order_relaxed);
+        return n > self ? n - 1 - self : 0;
+    }
 };
 
 /// How a finished task ended (task_header::outcome).

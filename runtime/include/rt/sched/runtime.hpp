@@ -75,7 +75,9 @@ public:
         return *this;
     }
     /// Finished tasks stay in snapshots for `keep` (default 5 s), at most about `max_count` of
-    /// them (default 1000; kept per task-list shard, so the bound is approximate).
+    /// them (default 1000). Each worker keeps the newest records of the tasks that finish on it,
+    /// and one more buffer those finishing on other threads, each max_count / (workers + 1)
+    /// (rounded up): a worker that finishes most tasks keeps only its share.
     runtime_builder& retain_completed(std::chrono::nanoseconds keep, std::size_t max_count) {
         retain_for_ = keep;
         retain_max_ = max_count;
