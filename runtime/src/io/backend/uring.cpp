@@ -46,10 +46,21 @@ std::uint64_t op_data(ring_completion* c) noexcept {
 class uring_driver final : public io_driver {
 public:
     uring_driver() {
+        // COOP_TASKRUN: the kernel finishes an operation (a RECV retried when data came) in the
+        // task work of the thread that submitted it, a worker. Without the flag it interrupts
+        // that worker with an IPI to do so; with it, a running worker does it at its next system
+        // call and a sleeping one is still woken. On this machine the IPIs cost a 64-byte echo
+        // about 40% of its throughput. Kernels before 5.19 refuse the flag: go without.
         io_uring_params p{};
-        p.flags = IORING_SETUP_CQSIZE;
+        p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_COOP_TASKRUN;
         p.cq_entries = 4096;
         int rc = io_uring_queue_init_params(256, &ring_, &p);
+        if (rc == -EINVAL) {
+            p = io_uring_params{};
+            p.flags = IORING_SETUP_CQSIZE;
+            p.cq_entries = 4096;
+            rc = io_uring_queue_init_params(256, &ring_, &p);
+        }
         if (rc < 0)
             throw std::system_error(-rc, std::system_category(), "io_uring_queue_init");
         if (!(p.features & IORING_FEAT_EXT_ARG) || !(p.features & IORING_FEAT_NODROP)) {
