@@ -1,5 +1,6 @@
 #include "fs/ring_file.hpp"
 
+#include "fs/blocking_call.hpp"
 #include "rt/detail/context.hpp"
 #include "sched/runtime_impl.hpp"
 
@@ -205,17 +206,7 @@ rt::task<io_result<file_metadata>> ring_metadata(std::shared_ptr<file_handle> h,
     if (res < 0)
         co_return rt::detail::make_error(-res);
     const struct statx& x = op->stx;
-    using ft = file_metadata::file_type;
-    ft t = S_ISREG(x.stx_mode)   ? ft::regular
-           : S_ISDIR(x.stx_mode) ? ft::directory
-           : S_ISLNK(x.stx_mode) ? ft::symlink
-                                 : ft::other;
-    auto since_epoch =
-        std::chrono::seconds(x.stx_mtime.tv_sec) + std::chrono::nanoseconds(x.stx_mtime.tv_nsec);
-    co_return file_metadata(
-        t, x.stx_size, x.stx_mode & 07777,
-        std::chrono::system_clock::time_point(
-            std::chrono::duration_cast<std::chrono::system_clock::duration>(since_epoch)));
+    co_return make_metadata(x.stx_mode, x.stx_size, x.stx_mtime.tv_sec, x.stx_mtime.tv_nsec);
 }
 
 rt::task<io_result<void>> ring_unlink(std::string path) {
