@@ -29,6 +29,9 @@ constexpr std::size_t ring_read_max = 64 * 1024;
 constexpr std::size_t ring_write_max = 64 * 1024;
 constexpr std::size_t ring_buf_min = 4 * 1024;
 
+// An attempt's result: bytes moved or an error, or nullopt to make a new attempt.
+using read_result = std::optional<io_result<std::size_t>>;
+
 // One attempt of a completion-based read or write. await_resume gives the result, or nullopt
 // when the caller should make a new attempt (it waited for a previous operation to end, yielded
 // for the budget, or lost a race).
@@ -67,13 +70,34 @@ protected:
         return false;
     }
 
-    // Under the lock.
-    void start(const ring_request& req) {
+    // Under the lock: submits `op` on the registration's buffer for `len` bytes, first copying
+    // them from `copy_from` when given (the kernel reads a copy: the caller's buffer may be gone
+    // before the completion).
+    void start(ring_request::opcode op, std::size_t len, const std::byte* copy_from = nullptr) {
+        op_.reserve(std::max(len, ring_buf_min));
+        if (copy_from != nullptr)
+            std::memcpy(op_.buf.get(), copy_from, len);
         op_.busy = true;
         w_.done = false;
         op_.awaiting = &w_;
         state_ = state::op_wait;
-        reg_->driver->submit(req, &op_);
+        reg_->driver->submit({op, reg_->fd, op_.buf.get(), static_cast<std::uint32_t>(len), 0},
+                             &op_);
+    }
+
+    // await_resume: the result found without suspending, an error, or what `done` makes of the
+    // byte count of a completed operation (called under the lock); nullopt to try again.
+    template <class Done>
+    read_result resume(Done done) {
+        if (state_ == state::none)
+            return std::move(result_);
+        std::unique_lock<mutex> lock;
+        auto res = finish(lock);
+        if (!res)
+            return std::nullopt;
+        if (*res < 0)
+            return io_result<std::size_t>(make_error(-*res));
+        return done(static_cast<std::size_t>(*res));
     }
 
     // await_resume's common part: the completion's result, or nullopt to try again.
@@ -123,6 +147,7 @@ protected:
     op_waiter w_;
     state state_ = state::none;
     bool must_yield_ = false;
+    read_result result_; // set by await_ready when it completes without the ring
 };
 
 // Under the registration's lock: moves stashed bytes into `buf`.
@@ -133,8 +158,6 @@ std::size_t take_stash(stream_op& op, std::span<std::byte> buf) noexcept {
     op.stash_len -= n;
     return n;
 }
-
-using read_result = std::optional<io_result<std::size_t>>;
 
 class ring_read_awaiter : public ring_attempt {
 public:
@@ -175,32 +198,22 @@ public:
             result_ = take_stash(op_, buf_);
             return false;
         }
-        std::size_t len = std::min(buf_.size(), ring_read_max);
-        op_.reserve(std::max(len, ring_buf_min));
-        start({ring_request::opcode::recv, reg_->fd, op_.buf.get(), static_cast<std::uint32_t>(len),
-               0});
+        start(ring_request::opcode::recv, std::min(buf_.size(), ring_read_max));
         return true;
     }
     read_result await_resume() {
-        if (state_ == state::none)
-            return std::move(result_);
-        std::unique_lock<mutex> lock;
-        auto res = finish(lock);
-        if (!res)
-            return std::nullopt;
-        if (*res < 0)
-            return io_result<std::size_t>(make_error(-*res));
-        if (*res == 0)
-            return io_result<std::size_t>(std::size_t{0});
-        // The bytes are in the stash; a concurrent reader may have taken them first.
-        if (op_.stash_len == 0)
-            return std::nullopt;
-        return io_result<std::size_t>(take_stash(op_, buf_));
+        return resume([this](std::size_t n) -> read_result {
+            if (n == 0)
+                return io_result<std::size_t>(std::size_t{0});
+            // The bytes are in the stash; a concurrent reader may have taken them first.
+            if (op_.stash_len == 0)
+                return std::nullopt;
+            return io_result<std::size_t>(take_stash(op_, buf_));
+        });
     }
 
 private:
     std::span<std::byte> buf_;
-    read_result result_;
 };
 
 class ring_write_awaiter : public ring_attempt {
@@ -238,29 +251,15 @@ public:
         std::unique_lock<mutex> lock;
         if (wait_turn(lock))
             return true;
-        // The kernel reads a copy: the caller's buffer may be gone before the completion.
-        std::size_t len = std::min(buf_.size(), ring_write_max);
-        op_.reserve(std::max(len, ring_buf_min));
-        std::memcpy(op_.buf.get(), buf_.data(), len);
-        start({ring_request::opcode::send, reg_->fd, op_.buf.get(), static_cast<std::uint32_t>(len),
-               0});
+        start(ring_request::opcode::send, std::min(buf_.size(), ring_write_max), buf_.data());
         return true;
     }
     read_result await_resume() {
-        if (state_ == state::none)
-            return std::move(result_);
-        std::unique_lock<mutex> lock;
-        auto res = finish(lock);
-        if (!res)
-            return std::nullopt;
-        if (*res < 0)
-            return io_result<std::size_t>(make_error(-*res));
-        return io_result<std::size_t>(static_cast<std::size_t>(*res));
+        return resume([](std::size_t n) -> read_result { return io_result<std::size_t>(n); });
     }
 
 private:
     std::span<const std::byte> buf_;
-    read_result result_;
 };
 
 bool use_ring(const io_source& s) noexcept {
