@@ -19,17 +19,11 @@ namespace {
 // Larger requests are split: a partial result, as read(2) and write(2) may give.
 constexpr std::size_t chunk_max = 1024 * 1024;
 
-void submit(rt::detail::io_driver& d, const std::shared_ptr<ring_file_op>& op, int fd,
-            std::uint64_t offset) {
+// Hands `op` to the ring, which holds a reference to it until the completion.
+void submit(rt::detail::io_driver& d, const std::shared_ptr<ring_file_op>& op,
+            const rt::detail::ring_request& req) {
     op->self = op;
     op->driver = &d;
-    rt::detail::ring_request req;
-    req.op = op->write ? rt::detail::ring_request::opcode::write
-                       : rt::detail::ring_request::opcode::read;
-    req.fd = fd;
-    req.buf = op->buf.get();
-    req.len = static_cast<std::uint32_t>(op->len);
-    req.offset = offset;
     d.submit(req, op.get());
 }
 
@@ -108,8 +102,15 @@ rt::task<io_result<std::size_t>> run(std::shared_ptr<file_handle> h, bool write,
         if (write && op->len > 0)
             std::memcpy(op->buf.get(), out.data(), op->len);
         h->pending = op;
+        rt::detail::ring_request req;
+        req.op = write ? rt::detail::ring_request::opcode::write
+                       : rt::detail::ring_request::opcode::read;
+        req.fd = h->fd;
+        req.buf = op->buf.get();
+        req.len = static_cast<std::uint32_t>(op->len);
         // -1: "the current position", the only offset a pipe or other stream accepts.
-        submit(*d, op, h->fd, h->stream ? ~std::uint64_t{0} : h->pos);
+        req.offset = h->stream ? ~std::uint64_t{0} : h->pos;
+        submit(*d, op, req);
         co_await settle(*h); // our own operation: done when it has completed
         int res;
         {
@@ -131,10 +132,7 @@ rt::task<io_result<std::size_t>> run(std::shared_ptr<file_handle> h, bool write,
 
 // Submits one path operation (or fsync) and waits for its result: >= 0, or -errno.
 rt::task<int> call(std::shared_ptr<ring_file_op> op, rt::detail::ring_request req) {
-    rt::detail::io_driver* d = ring_driver();
-    op->self = op;
-    op->driver = d;
-    d->submit(req, op.get());
+    submit(*ring_driver(), op, req);
     op_awaiter wait(op); // one awaiter for every turn: dropping it is what cancels
     for (;;) {
         int res = co_await wait;
