@@ -1,5 +1,6 @@
-// The Boost.Asio side of the comparison: a join handle for co_spawn'ed awaitables, and the
-// harness that runs a root awaitable on an io_context driven by N threads.
+// The Boost.Asio side of the comparison: a join handle for co_spawn'ed awaitables, a one-value
+// mailbox (ping-pong), and the harness that runs a root awaitable on an io_context driven by N
+// threads.
 //
 // Boost 1.74 (Debian 12) has no experimental::promise, parallel_group or channel, and
 // `co_spawn(ex, a, use_awaitable)` only starts the child when it is awaited, so "spawn now, join
@@ -133,6 +134,74 @@ template <class T, class Executor>
 join_handle<T> spawn(const Executor& ex, awaitable<T> a) {
     return join_handle<T>::spawn(ex, std::move(a));
 }
+
+// A one-value mailbox between two coroutines (Boost 1.74 has no channel): send() leaves a value
+// and, when the receiver is parked, posts its completion handler back to its executor, as the
+// join handle does; recv() takes the value at once if there is one, else parks. No back
+// pressure: it serves a strict ping-pong, where each side sends only after its reply came, so a
+// second value never waits. One receiver at a time.
+template <class T>
+class mailbox {
+    struct waiter_base {
+        virtual ~waiter_base() = default;
+        virtual void wake() = 0;
+    };
+    template <class Handler>
+    struct waiter final : waiter_base {
+        explicit waiter(Handler&& h) : handler(std::move(h)) {}
+        void wake() override {
+            auto ex = net::get_associated_executor(handler);
+            net::post(ex, std::move(handler));
+        }
+        Handler handler;
+    };
+
+public:
+    void send(T v) {
+        std::unique_ptr<waiter_base> w;
+        {
+            std::lock_guard lock(mutex_);
+            value_ = std::move(v);
+            w = std::move(receiver_);
+        }
+        if (w)
+            w->wake();
+    }
+
+    awaitable<T> recv() {
+        {
+            std::lock_guard lock(mutex_);
+            if (value_)
+                co_return take();
+        }
+        // A raw `this` capture, as in join_handle::join (GCC 12 + Asio 1.74, asio#1007).
+        co_await net::async_initiate<decltype(use_awaitable), void()>(
+            [self = this](auto handler) {
+                using handler_t = decltype(handler);
+                std::unique_lock lock(self->mutex_);
+                if (self->value_) { // sent between the check and the initiation
+                    lock.unlock();
+                    waiter<handler_t>(std::move(handler)).wake();
+                    return;
+                }
+                self->receiver_ = std::make_unique<waiter<handler_t>>(std::move(handler));
+            },
+            use_awaitable);
+        std::lock_guard lock(mutex_);
+        co_return take();
+    }
+
+private:
+    T take() {
+        T v = std::move(*value_);
+        value_.reset();
+        return v;
+    }
+
+    std::mutex mutex_;
+    std::optional<T> value_;
+    std::unique_ptr<waiter_base> receiver_;
+};
 
 // Runs `root` on an io_context driven by `threads` threads (this one included) until it and all
 // it spawned are done. An exception escaping the root is reported through bench::fail.

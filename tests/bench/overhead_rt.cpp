@@ -4,7 +4,9 @@
 //
 // Workloads, each printed as its own JSON line (bench "overhead_<name>", impl "on" or "off"):
 //   spawn     spawn and join --n trivial tasks in batches of 1,000 (as spawn_rt.cpp)
-//   pingpong  spawn/join chains of depth 100, --m hops in all (as pingpong_rt.cpp)
+//   pingpong  two tasks pass a counter back and forth through two rt::mpsc channels of
+//             capacity 1, --m rounds (as pingpong_rt.cpp)
+//   join_chain  spawn/join chains of depth 100, --m hops in all (as join_chain_rt.cpp)
 //   mpmc      2 producers and 2 consumers pass --msgs ints through a bounded(64) rt::mpmc channel
 //   mpsc      4 producers send --msgs ints to one receiver through a bounded(1024) rt::mpsc channel
 //   memory    --idle tasks spawned to wait on one rt::notify: resident bytes per live idle task
@@ -54,8 +56,8 @@ rt::task<std::uint64_t> hop(std::uint64_t remaining) {
     co_return 1 + res.value_or(0);
 }
 
-rt::task<> pingpong_root(std::uint64_t chains, std::uint64_t depth, bench::region* r,
-                         std::uint64_t* hops) {
+rt::task<> join_chain_root(std::uint64_t chains, std::uint64_t depth, bench::region* r,
+                           std::uint64_t* hops) {
     r->start();
     for (std::uint64_t c = 0; c < chains; ++c) {
         auto h = rt::spawn(hop(depth - 1));
@@ -63,6 +65,37 @@ rt::task<> pingpong_root(std::uint64_t chains, std::uint64_t depth, bench::regio
         *hops += res.value_or(0);
     }
     r->stop();
+}
+
+rt::task<> ponger(rt::mpsc::receiver<std::uint64_t> rx, rt::mpsc::sender<std::uint64_t> tx) {
+    for (;;) {
+        auto recv = rx.recv();
+        auto v = co_await recv;
+        if (!v)
+            co_return;
+        auto send = tx.send(*v + 1);
+        if (!co_await send)
+            co_return;
+    }
+}
+
+rt::task<> pingpong_root(std::uint64_t rounds, bench::region* r, std::uint64_t* last) {
+    auto [ping_tx, ping_rx] = rt::mpsc::channel<std::uint64_t>(1);
+    auto [pong_tx, pong_rx] = rt::mpsc::channel<std::uint64_t>(1);
+    auto peer = rt::spawn(ponger(std::move(ping_rx), std::move(pong_tx)));
+    r->start();
+    std::uint64_t v = 0;
+    for (std::uint64_t i = 0; i < rounds; ++i) {
+        auto send = ping_tx.send(v);
+        co_await send;
+        auto recv = pong_rx.recv();
+        auto got = co_await recv;
+        v = got.value_or(0);
+    }
+    r->stop();
+    { auto drop = std::move(ping_tx); }
+    co_await peer;
+    *last = v;
 }
 
 rt::task<> produce(rt::mpmc::sender<std::uint64_t> tx, std::uint64_t n) {
@@ -193,8 +226,14 @@ int main(int argc, char** argv) {
     runtime.block_on(bench::on_worker(spawn_root(n / 1000 * 1000, &rs, &sum)));
 
     bench::region rp;
+    std::uint64_t rounds = 0;
+    runtime.block_on(bench::on_worker(pingpong_root(m, &rp, &rounds)));
+    if (rounds != m)
+        bench::fail("overhead_pingpong", impl_name, "the counter came back wrong");
+
+    bench::region rc;
     std::uint64_t hops = 0;
-    runtime.block_on(bench::on_worker(pingpong_root(m / 100, 100, &rp, &hops)));
+    runtime.block_on(bench::on_worker(join_chain_root(m / 100, 100, &rc, &hops)));
 
     bench::region rm;
     std::uint64_t received = 0;
@@ -216,11 +255,18 @@ int main(int argc, char** argv) {
         .num("cpu_s", rs.cpu_s())
         .print();
     bench::json_line("overhead_pingpong", impl_name)
-        .integer("m", hops)
+        .integer("m", rounds)
         .integer("threads", threads)
-        .num("hops_per_s", double(hops) / rp.wall_s())
+        .num("rounds_per_s", double(rounds) / rp.wall_s())
         .num("wall_s", rp.wall_s())
         .num("cpu_s", rp.cpu_s())
+        .print();
+    bench::json_line("overhead_join_chain", impl_name)
+        .integer("m", hops)
+        .integer("threads", threads)
+        .num("hops_per_s", double(hops) / rc.wall_s())
+        .num("wall_s", rc.wall_s())
+        .num("cpu_s", rc.cpu_s())
         .print();
     bench::json_line("overhead_mpmc", impl_name)
         .integer("m", received)

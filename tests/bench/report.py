@@ -46,6 +46,14 @@ METRICS = {
         ("peak_rss_mb", "MiB", "lower"),
     ],
     "pingpong": [
+        ("rounds_per_s", "/s", "higher"),
+        ("round_p50_ns", "ns", "lower"),
+        ("round_p99_ns", "ns", "lower"),
+        ("wall_s", "s", "lower"),
+        ("cpu_s", "s", "lower"),
+        ("peak_rss_mb", "MiB", "lower"),
+    ],
+    "join_chain": [
         ("hops_per_s", "/s", "higher"),
         ("hop_p50_ns", "ns", "lower"),
         ("hop_p99_ns", "ns", "lower"),
@@ -88,8 +96,8 @@ METRICS["mutex"] = [
 PARAMS = ["n", "batch", "tasks", "k", "m", "depth", "producers", "consumers", "capacity",
           "threads", "conns", "size", "requests", "uring"]
 # The implementation each benchmark is compared with (asio for the runtime core and echo).
-ASIO_BENCHES = {"sleepers", "spawn", "yield", "pingpong", "echo", "echo_uring", "echo_large",
-                "echo_large_uring"}
+ASIO_BENCHES = {"sleepers", "spawn", "yield", "pingpong", "join_chain", "echo", "echo_uring",
+                "echo_large", "echo_large_uring"}
 TOLERANCE = 0.05
 
 

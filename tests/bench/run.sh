@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the benchmarks, rt against a baseline, and prints one table. The runtime-core programs
-# (sleepers, spawn, yield, pingpong) and echo compare with Boost.Asio C++20 coroutines; the channel and lock
-# programs (mpsc_1to1, mpsc_4to1, mpmc_4to4, mutex) compare with plain std::thread code using
-# std::mutex / std::condition_variable.
+# (sleepers, spawn, yield, pingpong, join_chain) and echo compare with Boost.Asio C++20
+# coroutines; the channel and lock programs (mpsc_1to1, mpsc_4to1, mpmc_4to4, mutex) compare with
+# plain std::thread code using std::mutex / std::condition_variable. "pingpong" passes a counter
+# between two long-lived tasks; "join_chain" passes it down and up chains of spawned tasks.
 #
 #   tests/bench/run.sh [--quick] [--only NAME[,NAME...]] [--impl rt|base|both] [--threads N]
 #                      [--repeat R] [--no-build] [--build-dir DIR] [--out FILE] [--markdown]
@@ -33,7 +34,7 @@ build=1
 repeat=1
 out=""
 report_args=()
-all_programs="sleepers spawn yield pingpong echo echo_uring echo_large echo_large_uring"
+all_programs="sleepers spawn yield pingpong join_chain echo echo_uring echo_large echo_large_uring"
 all_programs+=" mpsc_1to1 mpsc_4to1 mpmc_4to4 mutex overhead"
 
 usage() { sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
@@ -49,7 +50,7 @@ prog_of() {
 }
 baseline_of() {
     case "$1" in
-        sleepers | spawn | yield | pingpong | echo | echo_*) echo asio ;;
+        sleepers | spawn | yield | pingpong | join_chain | echo | echo_*) echo asio ;;
         *) echo threads ;;
     esac
 }
@@ -111,7 +112,8 @@ args_for() {
             sleepers) echo "--n 10000" ;;
             spawn) echo "--n 20000 --batch 1000" ;;
             yield) echo "--tasks 100 --k 200" ;;
-            pingpong) echo "--m 20000 --depth 100" ;;
+            pingpong) echo "--m 20000" ;;
+            join_chain) echo "--m 20000 --depth 100" ;;
             mpsc_1to1) echo "--n 200000 --producers 1 --capacity 1024" ;;
             mpsc_4to1) echo "--n 200000 --producers 4 --capacity 1024" ;;
             mpmc_4to4) echo "--n 200000 --producers 4 --consumers 4 --capacity 1024" ;;
@@ -125,7 +127,8 @@ args_for() {
             sleepers) echo "--n 1000000" ;;
             spawn) echo "--n 1000000 --batch 1000" ;;
             yield) echo "--tasks 1000 --k 10000" ;;
-            pingpong) echo "--m 1000000 --depth 1000" ;;
+            pingpong) echo "--m 1000000" ;;
+            join_chain) echo "--m 1000000 --depth 1000" ;;
             mpsc_1to1) echo "--n 10000000 --producers 1 --capacity 1024" ;;
             mpsc_4to1) echo "--n 10000000 --producers 4 --capacity 1024" ;;
             mpmc_4to4) echo "--n 10000000 --producers 4 --consumers 4 --capacity 1024" ;;
