@@ -12,7 +12,7 @@
 //   memory    --idle tasks spawned to wait on one rt::notify: resident bytes per live idle task
 // Each reports throughput (or bytes) and wall/cpu time; memory also reports sizeof(task_header).
 // --retain_s S and --retain_max N set runtime_builder::retain_completed (default 5 s, 1000), to
-// see what retention costs; --sample N sets runtime_builder::poll_timing_sample (default 16; 1
+// see what retention costs; --sample N sets runtime_builder::poll_timing_sample (default 32; 1
 // times every poll).
 #include "bench_common.hpp"
 #include "rt_common.hpp"
@@ -214,7 +214,7 @@ int main(int argc, char** argv) {
                        .introspection(recording)
                        .retain_completed(std::chrono::seconds(args.get("retain_s", 5)),
                                          args.get("retain_max", 1000))
-                       .poll_timing_sample(static_cast<std::uint32_t>(args.get("sample", 16)))
+                       .poll_timing_sample(static_cast<std::uint32_t>(args.get("sample", 32)))
                        .build();
 
     // Memory first, while the allocator has nothing cached from the other workloads.

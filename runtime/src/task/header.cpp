@@ -28,20 +28,25 @@ void ref_dec(task_header* t) noexcept {
 
 namespace {
 
-void count_wake(task_header* t) noexcept {
+// Inlined into each wake: a call and the thread-local lookup would cost about as much as the
+// stamp itself.
+[[gnu::always_inline]] inline void count_wake(task_header* t) noexcept {
     if (!t->record)
         return;
     // Wakes from elsewhere are counted by the next poll (single writer, no locked add here);
     // this only stamps the time, and says whether the wake was the task's own.
     thread_context& ctx = tls;
     std::uint64_t now = wake_stamp(ctx);
-    if (ctx.task == t) {
+    if (ctx.task == t) [[unlikely]] {
         bump(t->stats.self_wakes);
         now |= task_stats::self_wake;
     } else if (ctx.in_reactor) {
         now |= task_stats::reactor_wake;
     }
-    t->last_wake_cycles.store(now, memory_order_relaxed);
+    // An unsampled stamp is the latest reading at hand, often the one the last wake stored: then
+    // no store (every store waits in the store buffer for the state change that follows).
+    if (t->last_wake_cycles.load(memory_order_relaxed) != now)
+        t->last_wake_cycles.store(now, memory_order_relaxed);
 }
 
 // Sets NOTIFIED unless the task is finished or already queued. `owned` says whether the caller
