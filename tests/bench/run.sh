@@ -133,7 +133,7 @@ args_for() {
             mpsc_4to1) echo "--n 10000000 --producers 4 --capacity 1024" ;;
             mpmc_4to4) echo "--n 10000000 --producers 4 --consumers 4 --capacity 1024" ;;
             mutex) echo "--tasks 4 --n 1000000" ;;
-            overhead) echo "--n 1000000 --m 1000000 --msgs 1000000 --idle 100000" ;;
+            overhead) echo "--n 1000000 --m 1000000 --msgs 4000000 --idle 100000" ;;
             echo | echo_uring) echo "--requests 1000000" ;;
             echo_large | echo_large_uring) echo "--conns 16 --size 65536 --requests 50000" ;;
         esac
