@@ -1,5 +1,5 @@
-// Catches stalls while they happen: a thread that looks at every compute worker's poll slot a
-// few times per stall threshold. A poll seen running under one sequence number for longer than
+// Catches stalls while they happen: a thread that looks at every compute worker's poll slot
+// twice per stall threshold. A poll seen running under one sequence number for longer than
 // the threshold is reported (runtime_builder::on_stall) while it still runs, and the worker
 // completes the report with the poll's full length when it ends. Detection needs no clock read
 // on the worker, so it works whether or not the poll was one of the timed samples.

@@ -102,8 +102,9 @@ public:
         return *this;
     }
     /// Called as a stall happens, from the runtime's watchdog thread, while the stalling poll
-    /// still runs (block_on's own polls: on its thread, right after the poll); must not block
-    /// for long.
+    /// still runs: about one to 1.5 thresholds into it (the watchdog looks twice per
+    /// threshold). block_on's own polls: on its thread, right after the poll. Must not block for
+    /// long.
     runtime_builder& on_stall(std::function<void(const introspect::stall&)> f) {
         on_stall_ = std::move(f);
         return *this;
