@@ -20,9 +20,8 @@
 
 namespace rt::detail {
 
-/// xorshift32 on the thread's state: random, not every n-th, so a regular pattern of wakes (a
-/// ping-pong's two halves) cannot line up with the samples.
-inline std::uint32_t next_sample(thread_context& ctx) noexcept {
+/// xorshift32 on the thread's state.
+inline std::uint32_t next_random(thread_context& ctx) noexcept {
     std::uint32_t x = ctx.sample_rng;
     x ^= x << 13;
     x ^= x >> 17;
@@ -31,11 +30,23 @@ inline std::uint32_t next_sample(thread_context& ctx) noexcept {
     return x;
 }
 
+/// True for the wakes drawn for timing: one in sample_mask + 1 on average. The gaps between
+/// drawn wakes are random (uniform on 1 .. 2 * one_in - 1, mean one_in), not every n-th, so a
+/// regular pattern of wakes (a ping-pong's two halves) cannot line up with the samples; the
+/// random number is drawn only when a gap ends, so most wakes pay a decrement.
+inline bool draw_sample(thread_context& ctx) noexcept {
+    if (--ctx.sample_countdown != 0)
+        return false;
+    const std::uint32_t one_in = ctx.sample_mask + 1;
+    ctx.sample_countdown = 1 + next_random(ctx) % (2 * one_in - 1);
+    return true;
+}
+
 /// The stamp (with its timing flag) for a wake made now on this thread.
 inline std::uint64_t wake_stamp(thread_context& ctx) noexcept {
     if (ctx.sample_mask == 0)
         return (cycle_now() & ~task_stats::wake_flags) | task_stats::timed_exact;
-    if ((next_sample(ctx) & ctx.sample_mask) == 0)
+    if (draw_sample(ctx))
         return (cycle_now() & ~task_stats::wake_flags) | task_stats::timed_sampled;
     std::uint64_t hint = ctx.now_hint != 0 ? ctx.now_hint : ctx.recent_cycles;
     return (hint != 0 ? hint : cycle_now()) & ~task_stats::wake_flags;

@@ -37,12 +37,14 @@ struct thread_context {
     std::uint64_t chained_start = 0;
     std::uint64_t last_poll_end = 0;
     // Sampled poll timing (runtime_builder::poll_timing_sample; runtime/src/task/sampling.hpp):
-    // a wake made on this thread is drawn for timing when (next random number & sample_mask)
-    // is 0; a mask of 0 (threads that are not workers or the reactor) times every wake. An
-    // untimed poll reads no clock: its stamps come from recent_cycles, the latest reading on
-    // this thread, or the runtime's coarse clock, whichever is later.
+    // a wake made on this thread is drawn for timing when sample_countdown reaches 0, and the
+    // countdown restarts from a random gap that averages sample_mask + 1; a mask of 0 (threads
+    // that are not workers or the reactor) times every wake. An untimed poll reads no clock:
+    // its stamps come from recent_cycles, the latest reading on this thread, or the runtime's
+    // coarse clock, whichever is later.
     std::uint32_t sample_mask = 0;
     std::uint32_t sample_rng = 0x9e3779b9u;
+    std::uint32_t sample_countdown = 1;
     std::uint64_t recent_cycles = 0;
     // How many polls the last poll_task's timing stands for: sample_mask + 1 when it was timed,
     // 0 when not (then last_poll_cycles and last_sched_cycles are 0 too).
