@@ -247,7 +247,23 @@ void runtime_impl::stall_ended(task_id id, std::uint64_t cycles) noexcept {
 introspect::runtime_snapshot runtime_impl::snapshot(std::uint64_t since) {
     introspect::runtime_snapshot snap;
     clock_pair now;
-    snap.version = now.cycles | 1; // never 0, which means "everything"
+    // The version: no change made after this snapshot may carry a lower stamp. Stamps reuse
+    // readings taken earlier (task/sampling.hpp), so it is the lowest of this reading, the
+    // coarse clock as polls will read it from here on (moved up to this reading first), the
+    // start of every poll under way (its wakes and spawns carry it), and the start of every
+    // reactor round or I/O harvest under way (introspect/batch_stamp.hpp). A version a little
+    // older than the snapshot lists a few tasks twice; a newer one would lose changes.
+    std::uint64_t version = now.cycles;
+    if (recording()) {
+        advance_coarse(now.cycles);
+        auto lower_to_batch = [&version](const batch_stamp& b) {
+            if (std::uint64_t s = b.current(); s != 0)
+                version = std::min(version, s);
+        };
+        lower_to_batch(io.round_stamp());
+        for (const auto& w : workers_)
+            lower_to_batch(w->harvest_stamp());
+    }
     snap.taken = now.steady;
     snap.recording = recording();
     snap.poll_timing_sample = sample_mask_ + 1;
@@ -285,8 +301,10 @@ introspect::runtime_snapshot runtime_impl::snapshot(std::uint64_t since) {
     snap.reactor.ring_file_unlinks = ds.file_unlinks;
     snap.reactor.ring_file_syncs = ds.file_syncs;
     snap.reactor.ring_cancels = ds.cancels;
-    if (!recording())
+    if (!recording()) {
+        snap.version = now.cycles | 1;
         return snap;
+    }
 
     snap.reactor.timer_lateness = io.timer_lateness().snapshot();
     snap.reactor.loop_duration = io.loop_duration().snapshot();
@@ -301,7 +319,11 @@ introspect::runtime_snapshot runtime_impl::snapshot(std::uint64_t since) {
     std::uint64_t sched_cycles = static_cast<std::uint64_t>(
         static_cast<double>(cfg_.scheduled_threshold_.count()) / cycle_ns_per_tick());
     for (task_header* t : tasks.collect()) {
-        std::uint64_t st = t->state.load(memory_order_relaxed);
+        // Seq_cst, as the poller's RUNNING exchange: a poll this does not see started after
+        // the coarse clock moved, and its stamps are above the version.
+        std::uint64_t st = t->state.load(memory_order_seq_cst);
+        if (st & task_header::running)
+            version = std::min(version, t->stats.poll_start_cycles.load(memory_order_relaxed));
         if (since != 0 && !(st & task_header::running) && version_of(t) < since) {
             ref_dec(t);
             continue;
@@ -326,6 +348,7 @@ introspect::runtime_snapshot runtime_impl::snapshot(std::uint64_t since) {
         std::lock_guard lock(stalls_mu_);
         snap.findings.insert(snap.findings.end(), stalls_.begin(), stalls_.end());
     }
+    snap.version = std::max<std::uint64_t>(version, 1); // never 0, which means "everything"
     return snap;
 }
 

@@ -41,7 +41,7 @@ void watchdog::run() {
             break;
         lock.unlock();
         std::uint64_t now = cycle_now();
-        rt_.coarse_cycles_.store(now, memory_order_relaxed);
+        rt_.advance_coarse(now);
         quiet = look(now) ? 0 : quiet + 1;
         lock.lock();
     }

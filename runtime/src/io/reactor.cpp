@@ -137,7 +137,7 @@ void reactor::run() {
             tp = &timeout;
         }
         driver_->wait(tp, woken);
-        std::uint64_t begin = recording_ ? cycle_now() : 0;
+        std::uint64_t begin = recording_ ? round_stamp_.begin(rt_.coarse_clock()) : 0;
         tls.recent_cycles = begin; // the stamp of this round's unsampled wakes
         std::size_t io_woken = woken.size();
         io_events_.fetch_add(io_woken, memory_order_relaxed);
@@ -148,8 +148,10 @@ void reactor::run() {
             wake_all(woken);
         // After the wakes: a worker woken for them counts as awake and harvests what follows.
         keep_watch();
-        if (recording_)
+        if (recording_) {
+            round_stamp_.end();
             loop_ns_.record(cycles_to_ns(cycle_now() - begin));
+        }
     }
 }
 

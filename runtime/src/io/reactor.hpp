@@ -12,6 +12,7 @@
 // lowest nice value) and reports what it got through the builder's on_log callback.
 #pragma once
 
+#include "introspect/batch_stamp.hpp"
 #include "io/io_driver.hpp"
 #include "rt/detail/atomic.hpp"
 #include "rt/detail/task_header.hpp"
@@ -57,6 +58,8 @@ public:
     /// Introspection (reactor thread writes, anyone reads); nanoseconds.
     const histogram_recorder& timer_lateness() const noexcept { return lateness_ns_; }
     const histogram_recorder& loop_duration() const noexcept { return loop_ns_; }
+    /// The stamp of the round under way, for snapshot versions (introspect/batch_stamp.hpp).
+    const batch_stamp& round_stamp() const noexcept { return round_stamp_; }
 
 private:
     void run();
@@ -83,6 +86,7 @@ private:
     bool recording_;
     histogram_recorder lateness_ns_;
     histogram_recorder loop_ns_;
+    batch_stamp round_stamp_;
     std::vector<task_header*> batch_;
     std::thread thread_;
 };

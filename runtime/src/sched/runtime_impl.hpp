@@ -79,9 +79,18 @@ public:
     /// The poll_timing_sample mask for workers (one_in - 1; 0 = time every poll).
     std::uint32_t sample_mask() const noexcept { return sample_mask_; }
     /// A clock reading at most one watchdog period old (0 before the first), for stamps made
-    /// by polls that read no clock of their own.
+    /// by polls that read no clock of their own. Seq_cst (a plain load on x86): a snapshot's
+    /// version relies on it (see snapshot()).
     std::uint64_t coarse_cycles() const noexcept {
-        return coarse_cycles_.load(memory_order_relaxed);
+        return coarse_cycles_.load(memory_order_seq_cst);
+    }
+    const atomic<std::uint64_t>& coarse_clock() const noexcept { return coarse_cycles_; }
+    /// Moves the coarse clock up to `now`, never back (the watchdog and snapshots both do).
+    void advance_coarse(std::uint64_t now) noexcept {
+        std::uint64_t cur = coarse_cycles_.load(memory_order_relaxed);
+        while (cur < now && !coarse_cycles_.compare_exchange_weak(cur, now, memory_order_seq_cst,
+                                                                  memory_order_relaxed)) {
+        }
     }
     /// Takes a finished task off the live list, keeping a record of it when recording (in the
     /// calling worker's ring, task/retention.hpp). Its completed_cycles must be stamped.
@@ -109,8 +118,8 @@ private:
     std::uint64_t retain_cycles_ = 0;
 
     std::uint32_t sample_mask_ = 0;
-    alignas(cache_line) atomic<std::uint64_t> coarse_cycles_{0}; // written by the watchdog
-    friend class watchdog;
+    // Written by the watchdog and by snapshots (advance_coarse).
+    alignas(cache_line) atomic<std::uint64_t> coarse_cycles_{0};
     std::unique_ptr<watchdog> watchdog_;
 
     mutex stalls_mu_; // guards stalls_; taken only when a stall happened

@@ -224,8 +224,8 @@ bool worker::poll_io() {
         return false;
     thread_context& ctx = tls;
     ctx.in_reactor = true; // these wakes are events: their polls count in event-to-poll latency
-    if (recording_)
-        ctx.recent_cycles = cycle_now(); // the stamp of the unsampled ones (task/sampling.hpp)
+    if (recording_)        // the stamp of the unsampled ones (task/sampling.hpp)
+        ctx.recent_cycles = harvest_stamp_.begin(rt_.coarse_clock());
     bool queued = false;
     for (task_header* t : io_woken_) {
         if (t->sched != &rt_) {
@@ -235,6 +235,8 @@ bool worker::poll_io() {
             queued = true;
         }
     }
+    if (recording_)
+        harvest_stamp_.end();
     ctx.in_reactor = false;
     io_woken_.clear();
     if (queued && !searching_ && queue_.has_tasks())

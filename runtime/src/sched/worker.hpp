@@ -12,6 +12,7 @@
 // stealing; then a short spin for any of these; then park. Every 61st tick, I/O events too.
 #pragma once
 
+#include "introspect/batch_stamp.hpp"
 #include "introspect/watchdog.hpp"
 #include "rt/detail/atomic.hpp"
 #include "rt/detail/task_header.hpp"
@@ -60,6 +61,8 @@ public:
     const worker_stats& stats() const noexcept { return stats_; }
     /// What this worker is polling, for the watchdog (written only with recording on).
     poll_slot& slot() noexcept { return slot_; }
+    /// The stamp of the I/O harvest under way, for snapshot versions (introspect/batch_stamp.hpp).
+    const batch_stamp& harvest_stamp() const noexcept { return harvest_stamp_; }
     /// Tasks in the local queue (any thread; approximate while the owner runs).
     std::uint32_t queue_depth() const noexcept { return stealer_.len(); }
     /// Drops every queued task's reference (shutdown step 4; the thread has been joined).
@@ -91,6 +94,7 @@ private:
 
     worker_stats stats_;
     poll_slot slot_;
+    batch_stamp harvest_stamp_;
     bool recording_;
     double ns_per_tick_;
     std::thread thread_;

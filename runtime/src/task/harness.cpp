@@ -61,10 +61,13 @@ poll_result poll_task(task_header* t) noexcept {
     using h = task_header;
     std::uint64_t prev = t->state.load(memory_order_relaxed);
     std::uint64_t next;
+    // Seq_cst, as the coarse clock read below: a snapshot that did not see this RUNNING bit has
+    // its version below the stamps of this poll (runtime_impl::snapshot). Same instruction on
+    // x86 as acquire.
     do {
         next = (prev & ~h::notified) | h::running;
     } while (
-        !t->state.compare_exchange_weak(prev, next, memory_order_acquire, memory_order_relaxed));
+        !t->state.compare_exchange_weak(prev, next, memory_order_seq_cst, memory_order_relaxed));
     thread_context& ctx = tls;
     if (prev & h::cancelled) {
         const task_id id = t->id;
@@ -111,10 +114,15 @@ poll_result poll_task(task_header* t) noexcept {
         } else {
             // No clock read: the latest reading at hand, kept fresh by the watchdog. It often
             // equals the stamp of the task's previous poll (no fresher reading since): then
-            // there is nothing to store.
+            // there is nothing to store. Never below that stamp either (the task may have run
+            // on a worker with a fresher reading): a snapshot that reads the previous poll's
+            // start while this one begins must not see more than this one's wakes will carry.
             start = std::max(ctx.recent_cycles, t->sched_owner->coarse_cycles());
-            if (t->stats.poll_start_cycles.load(memory_order_relaxed) != start)
+            const std::uint64_t last = t->stats.poll_start_cycles.load(memory_order_relaxed);
+            if (start > last)
                 t->stats.poll_start_cycles.store(start, memory_order_relaxed);
+            else
+                start = last;
         }
         ctx.now_hint = start;
         // Self-woken polls are counted (before polls, see task_stats::wakes()); polls caused by

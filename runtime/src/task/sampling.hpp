@@ -9,7 +9,8 @@
 // busy/scheduled sums use). Threads with no sampling rate (tls.sample_mask 0: block_on, the
 // blocking pool, threads outside the runtime, or a runtime timing every poll) stamp every wake
 // exactly with `timed_exact`, weight 1. An unsampled wake stamps the latest reading at hand
-// (thread_context::now_hint, else recent_cycles), good for the millisecond-scale findings.
+// (thread_context::now_hint, or the reactor's or a harvest's recent_cycles), good for the
+// millisecond-scale findings.
 #pragma once
 
 #include "detail/cycle_clock.hpp"
@@ -48,8 +49,14 @@ inline std::uint64_t wake_stamp(thread_context& ctx) noexcept {
         return (cycle_now() & ~task_stats::wake_flags) | task_stats::timed_exact;
     if (draw_sample(ctx))
         return (cycle_now() & ~task_stats::wake_flags) | task_stats::timed_sampled;
-    std::uint64_t hint = ctx.now_hint != 0 ? ctx.now_hint : ctx.recent_cycles;
-    return (hint != 0 ? hint : cycle_now()) & ~task_stats::wake_flags;
+    // A reading at hand: the start of the poll making the wake, or of the reactor's round or
+    // worker's harvest (in_reactor). Snapshot versions count on every such reading being
+    // published (introspect/batch_stamp.hpp); anywhere else the clock is read.
+    if (ctx.now_hint != 0)
+        return ctx.now_hint & ~task_stats::wake_flags;
+    if (ctx.in_reactor && ctx.recent_cycles != 0)
+        return ctx.recent_cycles & ~task_stats::wake_flags;
+    return cycle_now() & ~task_stats::wake_flags;
 }
 
 /// How many polls a poll caused by a wake stamped `stamp` stands for: 0 when it is not timed.

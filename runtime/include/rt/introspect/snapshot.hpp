@@ -111,7 +111,9 @@ struct runtime_snapshot {
 /// The current runtime's snapshot; throws std::runtime_error outside a runtime.
 runtime_snapshot snapshot();
 /// Like snapshot(), but `tasks` holds only tasks created, woken, polled or finished after the
-/// snapshot whose version is `version` was taken (plus any running now).
+/// snapshot whose version is `version` was taken (plus any running now). None is missed; a task
+/// that changed shortly before that snapshot (while a poll it was taken during was running, say)
+/// may be listed again.
 runtime_snapshot snapshot_since(std::uint64_t version);
 /// One task of the current runtime, live or retained; nullopt when unknown or dropped.
 std::optional<task_info> find_task(task_id id);
