@@ -102,7 +102,11 @@ poll_result poll_task(task_header* t) noexcept {
         if (weight == 0 && ctx.worker == nullptr)
             weight = 1;
         if (weight != 0) {
-            start = chained != 0 ? chained : cycle_now();
+            // Never below the coarse clock or the task's last poll start, which a snapshot's
+            // version may rest on (runtime_impl::snapshot): a chained start is the previous
+            // poll's end, read before this poll began, maybe on another task's behalf.
+            start = std::max({chained != 0 ? chained : cycle_now(), t->sched_owner->coarse_cycles(),
+                              t->stats.poll_start_cycles.load(memory_order_relaxed)});
             ctx.recent_cycles = start;
             t->stats.poll_start_cycles.store(start, memory_order_relaxed);
             ctx.last_wake_from_reactor = (woke & task_stats::reactor_wake) != 0;
