@@ -2,8 +2,10 @@
 //
 // Why: a million sleeping tasks are two million small blocks. malloc adds a header to each and
 // takes locks across threads; fresh heap memory also faults in 4 KiB at a time. Here blocks come
-// in 16-byte classes up to 512 bytes, carved from 2 MiB regions that ask for transparent huge
-// pages, and recycled through per-thread free lists.
+// in 16-byte classes up to 512 bytes, carved from 2 MiB regions faulted in whole when mapped
+// (MAP_POPULATE), and recycled through per-thread free lists. The regions do not ask for huge
+// pages: with MADV_HUGEPAGE the sleepers benchmark varied from 1.48 to 2.30 s (the kernel
+// compacting memory on the allocating thread to find them), against a steady 1.49 s pre-faulted.
 //
 // Protocol:
 //  * Each thread owns a cache: one free list per class and a bump chunk (64 KiB) it carves from.
@@ -110,7 +112,6 @@ public:
                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_POPULATE, -1, 0);
             if (p == MAP_FAILED)
                 throw std::bad_alloc();
-            // madvise(p, region_size, MADV_HUGEPAGE);
             region_ = static_cast<char*>(p);
             region_left_ = region_size;
         }
