@@ -130,6 +130,66 @@ TEST(TimeWheel, FiresAtEveryDistanceOneTickAtATime) {
     }
 }
 
+// The next span's level-1 slot is moved into level 0 a share per advance (the staged cascade):
+// entries staged early, inserted while staging runs, removed after staging, and due at the
+// span's very first tick all fire exactly at their tick, tick by tick and across jumps.
+TEST(TimeWheel, StagedNextSpanFiresEveryEntryAtItsTick) {
+    for (const std::uint64_t step : {std::uint64_t{1}, std::uint64_t{5}, std::uint64_t{63}}) {
+        SCOPED_TRACE("step " + std::to_string(step));
+        timer_wheel wheel;
+        const std::uint64_t origin = 3 * span(1) + 2; // inside a span, not at its start
+        ASSERT_TRUE(advance(wheel, origin).empty());
+        const std::uint64_t next = 4 * span(1); // the next span's first tick
+        // Two spans ahead as well, so a later level-1 slot stays put meanwhile.
+        std::vector<timer_entry> entries(5 * span(1)); // 192 ahead, 61 now, 4 late
+        std::size_t i = 0;
+        for (std::uint64_t t = next; t < next + 2 * span(1); ++t) {
+            entries[i++].tick = t;
+            if (t < next + span(1))
+                entries[i++].tick = t; // two per tick in the next span
+        }
+        const std::size_t first_batch = i;
+        for (std::size_t k = 0; k < first_batch; ++k)
+            ASSERT_TRUE(wheel.insert(&entries[k]));
+        // Entries of the current span keep the wheel advancing tick by tick meanwhile.
+        for (std::uint64_t t = origin + 1; t < next; ++t) {
+            entries[i].tick = t;
+            ASSERT_TRUE(wheel.insert(&entries[i++]));
+        }
+        std::vector<bool> removed(entries.size(), false);
+        std::size_t expected = i;
+        std::size_t fired = 0;
+        bool inserted_late = false;
+        for (std::uint64_t now = origin + step;; now += step) {
+            if (!inserted_late && now >= origin + 30) {
+                // Half way through staging: more for the next span, and some staged ones go.
+                for (std::uint64_t t : {next, next + 1, next + 33, next + 63}) {
+                    entries[i].tick = t;
+                    ASSERT_TRUE(wheel.insert(&entries[i++]));
+                    ++expected;
+                }
+                for (std::size_t k = 0; k < first_batch; k += 7) {
+                    wheel.remove(&entries[k]);
+                    removed[k] = true;
+                    --expected;
+                }
+                inserted_late = true;
+            }
+            for (timer_entry* e : advance(wheel, now)) {
+                const auto k = static_cast<std::size_t>(e - entries.data());
+                EXPECT_FALSE(removed[k]);
+                EXPECT_LE(e->tick, now);
+                EXPECT_GT(e->tick, now - step);
+                ++fired;
+            }
+            if (now >= next + 2 * span(1))
+                break;
+        }
+        EXPECT_EQ(fired, expected);
+        EXPECT_TRUE(wheel.empty());
+    }
+}
+
 TEST(TimeWheel, FarDistancesFireExactlyWhenApproachedTickByTick) {
     // Jump to just short of the deadline (cascading the entry all the way down), then step.
     for (const std::uint64_t origin : origins) {

@@ -33,6 +33,17 @@
 //    each slot's start before re-linking its entries, so the invariants hold between steps.
 //    Only when nothing more is due by `now` does elapsed jump to `now`.
 //
+// Staged cascade: a level-1 slot holds the next 64 ticks' entries and would be re-linked into
+// level 0 all at once when its span begins. Each entry lives in a different coroutine frame, so
+// that is a cache miss per entry: a million sleeps started within a third of a second put ~200 k
+// entries in one slot, some 20 ms of re-linking during which nothing fired. So while the current
+// span runs, each advance() moves a share of the next span's slot (its count divided by the
+// ticks left) into a second level-0 array, the staging row; when the span begins the two rows
+// trade places and only what was inserted meanwhile is re-linked then. Entries record the
+// physical row they sit in (`level`: 0..levels-1, pending_level, or alt_row), so remove() needs
+// no help; which of rows 0 and alt_row is level 0 is row0_. (Sleepers benchmark, 5 alternating
+// runs: firing lateness p50 87 -> 66 ms, p99 133 -> 96 ms; the rest is the workers' backlog.)
+//
 // Who touches it: only the timer driver, with its lock held. The wheel has no synchronisation of
 // its own. While an entry is linked, all of its fields (tick included) belong to the wheel. An
 // entry must be removed (or have fired) before it is destroyed or re-inserted, and the wheel must
@@ -88,10 +99,15 @@ public:
             timer_entry*& head = slots_[e->level][e->slot];
             assert(e->prev != nullptr || head == e);
             const unsigned slot = e->slot;
-            const unsigned level = e->level;
+            const unsigned row = e->level;
             unlink(head, e);
             if (head == nullptr) {
-                occupied_[level] &= ~(std::uint64_t{1} << slot);
+                occupied_[row] &= ~(std::uint64_t{1} << slot);
+            }
+            if (row == 1) {
+                --level1_count_[slot];
+            } else if (row == staging_row()) {
+                --staged_;
             }
         }
         --size_;
@@ -130,6 +146,7 @@ public:
         if (now > elapsed_) {
             elapsed_ = now;
         }
+        stage_next_span();
     }
 
     bool empty() const noexcept { return size_ == 0; }
@@ -141,7 +158,13 @@ private:
     static constexpr unsigned slot_mask = slots - 1;
     // Marks an entry that is due but not yet handed to on_fire; see fire_pending().
     static constexpr std::uint8_t pending_level = levels;
+    // The second level-0 row (see "Staged cascade" above).
+    static constexpr std::uint8_t alt_row = levels + 1;
+    static constexpr unsigned rows = levels + 2;
+    // next_slot()'s name for "the staged row becomes level 0 now".
+    static constexpr unsigned staged_level = alt_row;
     static_assert(levels * slot_bits < 64, "the top level's ring arithmetic needs a spare bit");
+    static_assert(alt_row < 16, "timer_entry::level has four bits");
 
     struct expiration {
         unsigned level;
@@ -184,17 +207,66 @@ private:
         e->linked = false;
     }
 
-    void link(timer_entry* e, unsigned level) noexcept {
+    unsigned row_of(unsigned level) const noexcept { return level == 0 ? row0_ : level; }
+    unsigned staging_row() const noexcept { return row0_ == 0 ? alt_row : 0; }
+
+    void link(timer_entry* e, unsigned level) noexcept { link_row(e, row_of(level), level); }
+
+    // Links e into `row`, at its slot of `level` (0 for the staging row).
+    void link_row(timer_entry* e, unsigned row, unsigned level) noexcept {
         const unsigned slot = slot_for(e->tick, level);
-        e->level = static_cast<std::uint8_t>(level);
+        e->level = static_cast<std::uint8_t>(row);
         e->slot = static_cast<std::uint8_t>(slot);
-        push(slots_[level][slot], e);
-        occupied_[level] |= std::uint64_t{1} << slot;
+        push(slots_[row][slot], e);
+        occupied_[row] |= std::uint64_t{1} << slot;
+        if (row == 1) {
+            ++level1_count_[slot];
+        }
+    }
+
+    // The start of the span after elapsed's: where the staged entries' ticks begin.
+    std::uint64_t next_span() const noexcept { return (elapsed_ | slot_mask) + 1; }
+
+    // Moves a share of the next span's level-1 slot into the staging row: its count divided by
+    // the ticks left before the span begins, so that advancing one tick at a time spreads the
+    // re-links evenly. When elapsed's level-1 digit is the last, the next span's entries are
+    // still in level 2 (they cascade into level 1 only at the span's start): nothing to do.
+    void stage_next_span() noexcept {
+        const unsigned digit = slot_for(elapsed_, 1);
+        if (digit == slot_mask) {
+            return;
+        }
+        const unsigned slot = digit + 1;
+        const std::uint32_t count = level1_count_[slot];
+        if (count == 0) {
+            return;
+        }
+        const std::uint64_t left = next_span() - elapsed_; // 1 .. 64 ticks
+        std::uint64_t n = (count + left - 1) / left;
+        timer_entry*& head = slots_[1][slot];
+        const unsigned row = staging_row();
+        for (; n > 0 && head != nullptr; --n) {
+            timer_entry* const e = head;
+            // Same digits as elapsed above level 1, digit 1 one more: the next span exactly.
+            assert(e->tick >= next_span() && e->tick < next_span() + slots);
+            unlink(head, e);
+            --level1_count_[slot];
+            link_row(e, row, 0);
+            ++staged_;
+        }
+        if (head == nullptr) {
+            occupied_[1] &= ~(std::uint64_t{1} << slot);
+        }
     }
 
     std::optional<expiration> next_slot() const noexcept {
         for (unsigned level = 0; level < levels; ++level) {
-            const std::uint64_t occupied = occupied_[level];
+            if (level == 1 && staged_ != 0) {
+                // Level 0 is empty: the staged span is next, and its start comes before (or
+                // with) any level-1 slot's.
+                return expiration{staged_level, 0, next_span()};
+            }
+            const std::uint64_t occupied = occupied_[row_of(level)];
             if (occupied == 0) {
                 continue;
             }
@@ -224,8 +296,16 @@ private:
     // Detaches the slot's whole list before re-linking anything: top-level ring entries go back
     // into this very slot, and must not be met again in the same pass.
     void process(const expiration& exp) noexcept {
-        timer_entry* e = std::exchange(slots_[exp.level][exp.slot], nullptr);
-        occupied_[exp.level] &= ~(std::uint64_t{1} << exp.slot);
+        if (exp.level == staged_level) {
+            begin_staged_span(exp.deadline);
+            return;
+        }
+        const unsigned row = row_of(exp.level);
+        timer_entry* e = std::exchange(slots_[row][exp.slot], nullptr);
+        occupied_[row] &= ~(std::uint64_t{1} << exp.slot);
+        if (row == 1) {
+            level1_count_[exp.slot] = 0;
+        }
         elapsed_ = exp.deadline;
         while (e != nullptr) {
             timer_entry* const next = e->next;
@@ -241,6 +321,31 @@ private:
                 link(e, level_for(elapsed_, e->tick));
             }
             e = next;
+        }
+    }
+
+    // The staged span begins at `start`: level 0 (empty: everything before `start` has fired)
+    // and the staging row trade places. The entries due at `start` itself go to pending, and
+    // what the span's level-1 slot gained since staging began is re-linked as a plain cascade.
+    void begin_staged_span(std::uint64_t start) noexcept {
+        assert(occupied_[row0_] == 0 && start == next_span());
+        row0_ = staging_row();
+        staged_ = 0;
+        elapsed_ = start;
+        const unsigned first = slot_for(start, 0); // 0: a span starts at digit 0
+        timer_entry* e = std::exchange(slots_[row0_][first], nullptr);
+        occupied_[row0_] &= ~(std::uint64_t{1} << first);
+        while (e != nullptr) {
+            timer_entry* const next = e->next;
+            assert(e->tick == start);
+            push(pending_, e);
+            e->level = pending_level;
+            e->slot = 0;
+            e = next;
+        }
+        const unsigned slot = slot_for(start, 1);
+        if (slots_[1][slot] != nullptr) {
+            process(expiration{1, slot, start});
         }
     }
 
@@ -270,8 +375,12 @@ private:
     std::size_t size_ = 0;
     timer_entry* pending_ = nullptr;
     bool firing_ = false;
-    std::array<std::uint64_t, levels> occupied_{};
-    std::array<std::array<timer_entry*, slots>, levels> slots_{};
+    unsigned row0_ = 0;      // which row is level 0: 0 or alt_row
+    std::size_t staged_ = 0; // entries in the staging row
+    std::array<std::uint32_t, slots> level1_count_{};
+    // Indexed by row: levels 1.. at their own index, level 0 and staging at 0 and alt_row.
+    std::array<std::uint64_t, rows> occupied_{};
+    std::array<std::array<timer_entry*, slots>, rows> slots_{};
 };
 
 } // namespace rt::detail
