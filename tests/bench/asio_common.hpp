@@ -38,21 +38,25 @@ namespace net = boost::asio;
 using net::awaitable;
 using net::use_awaitable;
 
+// A parked coroutine's completion handler, type-erased: wake() posts it back to the executor it
+// is associated with (the coroutine's), so the waker never resumes it inline. Shared by the join
+// handle and the mailbox.
+struct waiter_base {
+    virtual ~waiter_base() = default;
+    virtual void wake() = 0;
+};
+template <class Handler>
+struct waiter final : waiter_base {
+    explicit waiter(Handler&& h) : handler(std::move(h)) {}
+    void wake() override {
+        auto ex = net::get_associated_executor(handler);
+        net::post(ex, std::move(handler));
+    }
+    Handler handler;
+};
+
 template <class T>
 class join_handle {
-    struct waiter_base {
-        virtual ~waiter_base() = default;
-        virtual void wake() = 0;
-    };
-    template <class Handler>
-    struct waiter final : waiter_base {
-        explicit waiter(Handler&& h) : handler(std::move(h)) {}
-        void wake() override {
-            auto ex = net::get_associated_executor(handler);
-            net::post(ex, std::move(handler));
-        }
-        Handler handler;
-    };
     using value_type = std::conditional_t<std::is_void_v<T>, bool, T>;
 
     struct state {
@@ -142,20 +146,6 @@ join_handle<T> spawn(const Executor& ex, awaitable<T> a) {
 // second value never waits. One receiver at a time.
 template <class T>
 class mailbox {
-    struct waiter_base {
-        virtual ~waiter_base() = default;
-        virtual void wake() = 0;
-    };
-    template <class Handler>
-    struct waiter final : waiter_base {
-        explicit waiter(Handler&& h) : handler(std::move(h)) {}
-        void wake() override {
-            auto ex = net::get_associated_executor(handler);
-            net::post(ex, std::move(handler));
-        }
-        Handler handler;
-    };
-
 public:
     void send(T v) {
         std::unique_ptr<waiter_base> w;
