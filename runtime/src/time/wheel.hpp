@@ -106,8 +106,6 @@ public:
             }
             if (row == 1) {
                 --level1_count_[slot];
-            } else if (row == staging_row()) {
-                --staged_;
             }
         }
         --size_;
@@ -252,7 +250,6 @@ private:
             unlink(head, e);
             --level1_count_[slot];
             link_row(e, row, 0);
-            ++staged_;
         }
         if (head == nullptr) {
             occupied_[1] &= ~(std::uint64_t{1} << slot);
@@ -261,7 +258,7 @@ private:
 
     std::optional<expiration> next_slot() const noexcept {
         for (unsigned level = 0; level < levels; ++level) {
-            if (level == 1 && staged_ != 0) {
+            if (level == 1 && occupied_[staging_row()] != 0) {
                 // Level 0 is empty: the staged span is next, and its start comes before (or
                 // with) any level-1 slot's.
                 return expiration{staged_level, 0, next_span()};
@@ -329,8 +326,7 @@ private:
     // what the span's level-1 slot gained since staging began is re-linked as a plain cascade.
     void begin_staged_span(std::uint64_t start) noexcept {
         assert(occupied_[row0_] == 0 && start == next_span());
-        row0_ = staging_row();
-        staged_ = 0;
+        row0_ = staging_row(); // the old level-0 row, empty, becomes the staging row
         elapsed_ = start;
         const unsigned first = slot_for(start, 0); // 0: a span starts at digit 0
         timer_entry* e = std::exchange(slots_[row0_][first], nullptr);
@@ -375,8 +371,7 @@ private:
     std::size_t size_ = 0;
     timer_entry* pending_ = nullptr;
     bool firing_ = false;
-    unsigned row0_ = 0;      // which row is level 0: 0 or alt_row
-    std::size_t staged_ = 0; // entries in the staging row
+    unsigned row0_ = 0; // which row is level 0: 0 or alt_row
     std::array<std::uint32_t, slots> level1_count_{};
     // Indexed by row: levels 1.. at their own index, level 0 and staging at 0 and alt_row.
     std::array<std::uint64_t, rows> occupied_{};
