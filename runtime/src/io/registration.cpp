@@ -140,6 +140,15 @@ void io_source::clear_ready(io_direction dir, std::uint64_t tick) const noexcept
             ~(dir == io_direction::read ? io_registration::readable : io_registration::writable);
 }
 
+void io_source::set_drains_on_short_read() noexcept {
+    if (reg_ != nullptr)
+        reg_->drains_on_short_read = true;
+}
+
+bool io_source::drains_on_short_read() const noexcept {
+    return reg_ != nullptr && reg_->drains_on_short_read;
+}
+
 void io_source::close() noexcept {
     if (reg_ != nullptr) {
         reg_->driver->remove(reg_);

@@ -99,10 +99,11 @@ struct io_registration {
     // reactor before it touches the registration: the kernel orders the two, but sanitizers
     // cannot see through it.
     atomic<bool> published{false};
-    bool removing = false;          // backends that free asynchronously (io_uring): under `mu`
-    std::uint32_t ring_refs = 0;    // io_uring: operations in flight naming this; under `mu`
-    atomic<bool> not_socket{false}; // io_uring: not a socket, so streams use readiness
-    stream_op ops[2];               // io_uring: indexed by io_direction; under `mu`
+    bool removing = false;             // backends that free asynchronously (io_uring): under `mu`
+    bool drains_on_short_read = false; // io_source::set_drains_on_short_read; set before sharing
+    std::uint32_t ring_refs = 0;       // io_uring: operations in flight naming this; under `mu`
+    atomic<bool> not_socket{false};    // io_uring: not a socket, so streams use readiness
+    stream_op ops[2];                  // io_uring: indexed by io_direction; under `mu`
 
     io_registration() noexcept {
         for (int d = 0; d < 2; ++d) {

@@ -284,8 +284,13 @@ rt::task<io_result<std::size_t>> read_some(const detail::io_source& s, std::span
     for (;;) {
         std::uint64_t tick = co_await s.ready(io_direction::read);
         ssize_t n = ::read(s.fd(), buf.data(), buf.size());
-        if (n >= 0)
+        if (n >= 0) {
+            // A short read drained the queue: the next read waits for an event rather than
+            // asking the kernel for EAGAIN (as Tokio does). An event since `tick` keeps it ready.
+            if (n > 0 && static_cast<std::size_t>(n) < buf.size() && s.drains_on_short_read())
+                s.clear_ready(io_direction::read, tick);
             co_return static_cast<std::size_t>(n);
+        }
         if (errno == EAGAIN || errno == EWOULDBLOCK)
             s.clear_ready(io_direction::read, tick);
         else if (errno != EINTR)
@@ -305,8 +310,12 @@ rt::task<io_result<std::size_t>> write_some(const detail::io_source& s,
         ssize_t n = ::send(s.fd(), buf.data(), buf.size(), MSG_NOSIGNAL);
         if (n < 0 && errno == ENOTSOCK)
             n = ::write(s.fd(), buf.data(), buf.size());
-        if (n >= 0)
+        if (n >= 0) {
+            // Likewise a short send filled the send buffer (TCP takes all it has room for).
+            if (n > 0 && static_cast<std::size_t>(n) < buf.size() && s.drains_on_short_read())
+                s.clear_ready(io_direction::write, tick);
             co_return static_cast<std::size_t>(n);
+        }
         if (errno == EAGAIN || errno == EWOULDBLOCK)
             s.clear_ready(io_direction::write, tick);
         else if (errno != EINTR)

@@ -111,6 +111,14 @@ public:
     }
     /// After EAGAIN: forget readiness for `dir` unless an event came after `tick`.
     void clear_ready(io_direction dir, std::uint64_t tick) const noexcept;
+    /// Declares that a read returning less than asked leaves nothing queued (a TCP stream: the
+    /// kernel copies until the receive queue is empty) and a short write left no room, so
+    /// read_some and write_some forget readiness after one instead of spending a system call
+    /// to hear EAGAIN. Not for datagram sockets (one datagram per read) nor Unix streams (a
+    /// read stops at a message with other credentials or passed descriptors). Call before the
+    /// source is shared with other threads.
+    void set_drains_on_short_read() noexcept;
+    bool drains_on_short_read() const noexcept;
     /// Deregisters and closes; idempotent.
     void close() noexcept;
 

@@ -34,7 +34,9 @@ class tcp_stream {
 public:
     tcp_stream() noexcept = default;
     /// Wraps an accepted or connected socket (taken over).
-    explicit tcp_stream(detail::io_source src) noexcept : src_(std::move(src)) {}
+    explicit tcp_stream(detail::io_source src) noexcept : src_(std::move(src)) {
+        src_.set_drains_on_short_read();
+    }
 
     /// Connects to an address literal ("127.0.0.1:80", "[::1]:80") or "host:port", which is
     /// resolved with lookup_host and tried address by address; the last error if none answers.
