@@ -63,6 +63,12 @@ public:
         unsigned hw = std::max(1u, std::thread::hardware_concurrency());
         return static_cast<unsigned>(get("threads", hw));
     }
+    // For a server that shares the machine with its load generator: one core fewer (at least
+    // one), so that server and client threads are not more than the cores.
+    unsigned threads_beside_load() const {
+        unsigned hw = std::max(1u, std::thread::hardware_concurrency());
+        return static_cast<unsigned>(get("threads", std::max(1u, hw - 1)));
+    }
 
     // Seconds after which the watchdog ends the program (see start_watchdog).
     unsigned timeout_s(unsigned def) const { return static_cast<unsigned>(get("timeout", def)); }

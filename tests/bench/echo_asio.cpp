@@ -1,6 +1,6 @@
 // TCP echo, Boost.Asio version of echo_rt.cpp: the same load generator (echo_load.hpp), one
-// coroutine per connection (async_read of exactly --size bytes, then async_write), an io_context
-// run by --threads threads.
+// coroutine per connection (async_read_some into a buffer of max(--size, 4 KiB), then
+// async_write of what came), an io_context run by --threads threads (default: cores - 1).
 #include "bench_common.hpp"
 #include "echo_load.hpp"
 
@@ -24,13 +24,15 @@ using net::ip::tcp;
 
 net::awaitable<void> serve(tcp::socket s, std::size_t size) {
     s.set_option(tcp::no_delay(true));
-    std::vector<char> buf(size);
+    std::vector<char> buf(std::max<std::size_t>(size, bench::echo::min_buffer));
     boost::system::error_code ec;
     for (;;) {
-        co_await net::async_read(s, net::buffer(buf), net::redirect_error(net::use_awaitable, ec));
+        std::size_t n = co_await s.async_read_some(net::buffer(buf),
+                                                   net::redirect_error(net::use_awaitable, ec));
         if (ec)
             co_return;
-        co_await net::async_write(s, net::buffer(buf), net::redirect_error(net::use_awaitable, ec));
+        co_await net::async_write(s, net::buffer(buf.data(), n),
+                                  net::redirect_error(net::use_awaitable, ec));
         if (ec)
             co_return;
     }
@@ -52,7 +54,7 @@ int main(int argc, char** argv) {
     const std::size_t size = std::max<std::uint64_t>(1, args.get("size", 64));
     if (auto port = args.get("load-port", 0))
         return bench::echo::run_load(static_cast<std::uint16_t>(port), conns, requests, size);
-    const unsigned threads = args.threads();
+    const unsigned threads = args.threads_beside_load();
     bench::start_watchdog(bench_name, "asio", args.timeout_s(300));
 
     net::io_context ctx(static_cast<int>(threads));

@@ -29,6 +29,10 @@ extern char** environ;
 
 namespace bench::echo {
 
+// The servers' read buffer: the canonical echo reads what is there, up to this much (or the
+// message size when larger), and writes it back.
+inline constexpr std::size_t min_buffer = 4096;
+
 struct load_result {
     std::uint64_t requests = 0;
     double wall_s = 0, p50_us = 0, p99_us = 0;

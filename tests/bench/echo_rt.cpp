@@ -1,7 +1,9 @@
 // TCP echo, rt version: C connections (--conns, default 64) from the shared load generator
 // (echo_load.hpp, its own process) send --size-byte requests (default 64) in a closed loop until
-// --requests (default 1,000,000) are answered. Each connection is one task: read_exact, then
-// write_all. --uring 1 runs the io_uring backend instead of epoll. Reports requests/s, payload
+// --requests (default 1,000,000) are answered. Each connection is one task, the canonical echo:
+// read into a buffer of max(--size, 4 KiB), then write_all what came. Workers: --threads
+// (default: cores - 1, as the load generator takes a core). --uring 1 runs the io_uring backend
+// instead of epoll. Reports requests/s, payload
 // MB/s (one direction), the client-side round-trip p50/p99, and the reactor latency p50/p99 (an
 // I/O event's wake to the woken task's poll, from the runtime's introspection histogram).
 // echo_asio.cpp is the same server on Boost.Asio.
@@ -10,6 +12,7 @@
 
 #include <rt/rt.hpp>
 
+#include <span>
 #include <vector>
 
 namespace {
@@ -18,11 +21,12 @@ constexpr const char* bench_name = "echo";
 
 rt::task<> serve(rt::net::tcp_stream s, std::size_t size) {
     s.set_nodelay(true);
-    std::vector<std::byte> buf(size);
+    std::vector<std::byte> buf(std::max<std::size_t>(size, bench::echo::min_buffer));
     for (;;) {
-        if (!co_await s.read_exact(buf))
+        auto n = co_await s.read(buf);
+        if (!n || *n == 0)
             co_return; // the client closed
-        if (!co_await s.write_all(buf))
+        if (!co_await s.write_all(std::span(buf).first(*n)))
             co_return;
     }
 }
@@ -46,7 +50,7 @@ int main(int argc, char** argv) {
     if (auto port = args.get("load-port", 0))
         return bench::echo::run_load(static_cast<std::uint16_t>(port), conns, requests, size);
     const bool uring = args.get("uring", 0) != 0;
-    const unsigned threads = args.threads();
+    const unsigned threads = args.threads_beside_load();
     bench::start_watchdog(bench_name, "rt", args.timeout_s(300));
 
     auto runtime = rt::runtime::builder()

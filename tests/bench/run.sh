@@ -17,7 +17,9 @@
 # times, rt and baseline alternating). --quick uses small sizes for a smoke run (seconds).
 # --impl base (or asio, or threads) runs only the baselines. "echo" is a TCP echo server against
 # Boost.Asio (64 connections of 64-byte requests), on rt's epoll backend; "echo_uring" the same on
-# rt's io_uring backend; "echo_large" and "echo_large_uring" 16 connections of 64 KiB messages.
+# rt's io_uring backend; "echo_large" and "echo_large_uring" 16 connections of 64 KiB messages;
+# "echo_ceiling" rt's epoll echo against a server with no runtime at all (echo_raw.cpp: the most
+# this machine and load generator allow). The echo servers get cores - 1 threads by default.
 # "overhead" is rt alone with introspection recording on versus off (bench_overhead_rt
 # --recording 1|0, shown as on/off in a table of its own; --impl ignored). A program that is not
 # built is reported as such. Exit status 1 when a program failed or could not be built.
@@ -35,9 +37,10 @@ repeat=1
 out=""
 report_args=()
 all_programs="sleepers spawn yield pingpong join_chain echo echo_uring echo_large echo_large_uring"
+all_programs+=" echo_ceiling"
 all_programs+=" mpsc_1to1 mpsc_4to1 mpmc_4to4 mutex overhead"
 
-usage() { sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 # The executable a benchmark name runs (bench_<prog>_<impl>), and the baseline it is compared with.
 prog_of() {
@@ -50,6 +53,7 @@ prog_of() {
 }
 baseline_of() {
     case "$1" in
+        echo_ceiling) echo raw ;;
         sleepers | spawn | yield | pingpong | join_chain | echo | echo_*) echo asio ;;
         *) echo threads ;;
     esac
@@ -119,7 +123,7 @@ args_for() {
             mpmc_4to4) echo "--n 200000 --producers 4 --consumers 4 --capacity 1024" ;;
             mutex) echo "--tasks 4 --n 20000" ;;
             overhead) echo "--n 20000 --m 20000 --msgs 20000 --idle 10000" ;;
-            echo | echo_uring) echo "--requests 20000" ;;
+            echo | echo_uring | echo_ceiling) echo "--requests 20000" ;;
             echo_large | echo_large_uring) echo "--conns 16 --size 65536 --requests 2000" ;;
         esac
     else
@@ -134,7 +138,7 @@ args_for() {
             mpmc_4to4) echo "--n 10000000 --producers 4 --consumers 4 --capacity 1024" ;;
             mutex) echo "--tasks 4 --n 1000000" ;;
             overhead) echo "--n 1000000 --m 1000000 --msgs 4000000 --idle 100000" ;;
-            echo | echo_uring) echo "--requests 1000000" ;;
+            echo | echo_uring | echo_ceiling) echo "--requests 1000000" ;;
             echo_large | echo_large_uring) echo "--conns 16 --size 65536 --requests 50000" ;;
         esac
     fi
