@@ -55,6 +55,7 @@ private:
     mutex mu_;
     timer_wheel wheel_;
     std::uint64_t wake_tick_ = ~std::uint64_t{0}; // guarded by mu_
+    std::vector<waker> firing_;                   // fire_expired's scratch; guarded by mu_
 };
 
 } // namespace rt::detail

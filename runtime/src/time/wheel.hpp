@@ -181,6 +181,11 @@ private:
         return static_cast<unsigned>(tick >> (level * slot_bits)) & slot_mask;
     }
 
+    static void prefetch(const timer_entry* e) noexcept {
+        if (e != nullptr)
+            __builtin_prefetch(e, 1);
+    }
+
     static void push(timer_entry*& head, timer_entry* e) noexcept {
         e->prev = nullptr;
         e->next = head;
@@ -248,6 +253,7 @@ private:
             // Same digits as elapsed above level 1, digit 1 one more: the next span exactly.
             assert(e->tick >= next_span() && e->tick < next_span() + slots);
             unlink(head, e);
+            prefetch(head); // entries live in scattered frames: start the next miss now
             --level1_count_[slot];
             link_row(e, row, 0);
         }
@@ -352,6 +358,7 @@ private:
         while (pending_ != nullptr) {
             timer_entry* const e = pending_;
             unlink(pending_, e);
+            prefetch(pending_);
             --size_;
             const firing_scope scope(firing_);
             on_fire(e);
