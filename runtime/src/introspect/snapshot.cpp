@@ -64,14 +64,15 @@ introspect::task_state state_of(std::uint64_t st) noexcept {
 void copy_chain(const await_record* r, std::vector<introspect::await_point>& out) {
     for (int depth = 0; r != nullptr && depth < max_chain_depth; ++depth) {
         introspect::await_point p;
-        p.what = r->what != nullptr ? r->what : "unknown";
+        const await_kind* k = r->kind;
+        p.what = k != nullptr && k->what != nullptr ? k->what : "unknown";
         p.file = r->where.file_name();
         p.line = static_cast<std::uint32_t>(r->where.line());
         p.function = r->where.function_name();
-        if (r->describe != nullptr)
-            r->describe(r->awaitable, p.detail);
+        if (k != nullptr && k->describe != nullptr)
+            k->describe(r->awaitable, p.detail);
         out.push_back(std::move(p));
-        r = r->child;
+        r = k != nullptr && k->child != nullptr ? k->child(r->awaitable) : nullptr;
     }
     std::reverse(out.begin(), out.end());
 }
@@ -110,8 +111,11 @@ introspect::task_info describe_task(task_header* t, const clock_pair& now) {
     if (w != ~0u)
         info.last_worker = w;
     info.version = version_of(t);
-    if (info.state == introspect::task_state::idle && t->await_root != nullptr && try_pin(t)) {
-        copy_chain(t->await_root, info.await_chain);
+    if (info.state == introspect::task_state::idle && t->vtable->await_root != nullptr &&
+        try_pin(t)) {
+        // Pinned: the frame can neither run nor end, so its record stays put.
+        if (const await_record* root = t->vtable->await_root(t))
+            copy_chain(root, info.await_chain);
         unpin(t); // drops our reference, or queues the task with it if woken meanwhile
     } else {
         ref_dec(t);

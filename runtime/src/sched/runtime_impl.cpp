@@ -223,10 +223,19 @@ private:
 };
 
 void block_on_destroy_body(task_header*) {}
+// The root of block_on: a header that also knows where the root frame's await record is.
+struct block_on_task : task_header {
+    const await_record* root_record = nullptr;
+};
+
 void block_on_dealloc(task_header* t) {
     delete[] t->name;
-    t->~task_header();
-    frame_deallocate(t, sizeof(task_header));
+    auto* b = static_cast<block_on_task*>(t);
+    b->~block_on_task();
+    frame_deallocate(b, sizeof(block_on_task));
+}
+const await_record* block_on_await_root(const task_header* t) {
+    return static_cast<const block_on_task*>(t)->root_record;
 }
 void* block_on_result(task_header*) {
     return nullptr;
@@ -234,8 +243,9 @@ void* block_on_result(task_header*) {
 void block_on_poll(task_header*) {}
 // The caller's rt::task owns the root frame and reads its result after block_on.
 void block_on_finish_body(task_header*) {}
-constexpr task_vtable block_on_vtable{&block_on_poll, &block_on_destroy_body, &block_on_dealloc,
-                                      &block_on_result, &block_on_finish_body};
+constexpr task_vtable block_on_vtable{&block_on_poll,        &block_on_destroy_body,
+                                      &block_on_dealloc,     &block_on_result,
+                                      &block_on_finish_body, &block_on_await_root};
 
 } // namespace
 
@@ -244,11 +254,12 @@ void runtime_impl::block_on(std::coroutine_handle<> root, const await_record* ro
     if (ctx.runtime != nullptr)
         throw std::logic_error("rt::runtime::block_on called from inside a runtime");
     block_on_scheduler sched;
-    void* mem = frame_allocate(sizeof(task_header));
-    auto* t = new (mem) task_header();
+    void* mem = frame_allocate(sizeof(block_on_task));
+    auto* b = new (mem) block_on_task();
+    b->root_record = root_record;
+    task_header* t = b;
     t->frame = root;
     t->root.leaf = root;
-    t->await_root = root_record;
     init_header(t, task_kind::block_on, &block_on_vtable, spawn_options{.name = "block_on"},
                 rt::source_location::current());
     t->sched = &sched;

@@ -6,8 +6,9 @@
 // awaits, where the co_await is written, and, when it awaits another rt::task, that task's
 // record. The chain root -> child -> ... -> leaf is the task's async backtrace.
 //
-// Cost: a handful of plain stores into the frame per co_await; nothing is allocated and every
-// pointer stored points into static data (string literals, source locations) or into the frame.
+// Cost: three plain stores into the frame per co_await; nothing is allocated and every pointer
+// stored points into static data (the awaitable type's await_kind, source locations) or into the
+// frame. The record is 24 bytes (on g++) because every task frame carries one.
 //
 // Who reads: only a snapshot that has pinned the task (see pin() in runtime/src/introspect/), i.e.
 // owns the task's RUNNING bit, so no thread can resume, free or rewrite the frames meanwhile.
@@ -39,13 +40,23 @@
 
 namespace rt::detail {
 
+struct await_record;
+
+/// What is known of an awaitable type, once per type (static data).
+struct await_kind {
+    const char* what = nullptr; // null: "unknown"
+    void (*describe)(const void* awaitable, std::string& out) = nullptr;
+    /// The awaited rt::task's own record; null for every other kind.
+    const await_record* (*child)(const void* awaitable) = nullptr;
+};
+
 /// What one frame is suspended in. Written by the frame's own thread at each co_await.
 struct await_record {
-    const char* what = nullptr;
-    void (*describe)(const void* awaitable, std::string& out) = nullptr;
+    const await_kind* kind = nullptr; // null until the first co_await
     const void* awaitable = nullptr;
-    const await_record* child = nullptr; // the awaited rt::task's record, when it is one
     rt::source_location where;
+
+    const char* what() const noexcept { return kind != nullptr ? kind->what : nullptr; }
 };
 
 template <class A>
@@ -63,6 +74,20 @@ void describe_await(const void* a, std::string& out) {
     static_cast<const std::remove_cvref_t<A>*>(a)->await_describe(out);
 }
 
+template <class A>
+constexpr await_kind make_await_kind() noexcept {
+    await_kind k;
+    if constexpr (named_await<A>)
+        k.what = std::remove_cvref_t<A>::await_what;
+    if constexpr (described_await<A>)
+        k.describe = &describe_await<A>;
+    return k;
+}
+
+/// The await_kind of awaitable type A (not an rt::task; task.hpp has its own).
+template <class A>
+inline constexpr await_kind await_kind_of = make_await_kind<std::remove_cvref_t<A>>();
+
 /// Appends "0x..." for `p`: names a channel or notify in detail text.
 inline void append_address(std::string& out, const void* p) {
     char buf[32];
@@ -73,16 +98,8 @@ inline void append_address(std::string& out, const void* p) {
 /// Fills `r` for a co_await of `a` (not an rt::task; task.hpp handles those).
 template <class A>
 inline void record_await(await_record& r, const A& a, const rt::source_location& where) noexcept {
-    if constexpr (named_await<A>)
-        r.what = std::remove_cvref_t<A>::await_what;
-    else
-        r.what = nullptr;
-    if constexpr (described_await<A>)
-        r.describe = &describe_await<A>;
-    else
-        r.describe = nullptr;
+    r.kind = &await_kind_of<std::remove_cvref_t<A>>;
     r.awaitable = &a;
-    r.child = nullptr;
     r.where = where;
 }
 

@@ -141,7 +141,7 @@ private:
                     return;
                 auto h = std::get<I>(branches_).handle();
                 if (h && !h.done())
-                    w = h.promise().await_.what;
+                    w = h.promise().await_.what();
             }(),
             ...);
         return w;

@@ -109,6 +109,10 @@ struct task_vtable {
     /// The coroutine finished: keep its result and free the frame now, so its parameters and
     /// locals (a channel sender, say) go away when the task ends, not when the handle does.
     void (*finish_body)(task_header*);
+    /// The root frame's await record (rt/detail/await_point.hpp), or nullptr (blocking work, or
+    /// the frame is gone). Called only by a snapshot that has pinned the task (introspect/pin).
+    /// A function rather than a header field: a million sleeping tasks carry a million headers.
+    const await_record* (*await_root)(const task_header*);
 };
 
 /// Who to wake: a task and the strand inside it.
@@ -196,9 +200,6 @@ struct task_header {
     char* name = nullptr; // owned, nul-terminated; null when unnamed
     rt::source_location location;
     task_stats stats;
-    // The root frame's await record (rt/detail/await_point.hpp); null for blocking work. Read
-    // only by a snapshot that has pinned the task (introspect/pin.hpp).
-    const await_record* await_root = nullptr;
     atomic<std::uint32_t> last_worker{~0u}; // written by the poller
     task_kind kind = task_kind::async;
     bool record = true; // introspection on for this task's runtime; fixed at spawn

@@ -33,17 +33,16 @@ void poll_async(task_header* t);
 void destroy_async_body(task_header* t);
 
 /// A spawned coroutine task: the header plus where its result waits for the join handle once the
-/// frame is gone.
+/// frame is gone. It ran to the end (the result holds a value or an exception) when its outcome
+/// says ok or failed.
 template <class T>
 struct async_task final : task_header {
     result_storage<T> result;
-    bool finished = false; // ran to the end (result holds a value or exception), not cancelled
 
     static void finish_body(task_header* h) {
         auto* self = static_cast<async_task*>(h);
         auto frame = std::coroutine_handle<task_promise<T>>::from_address(h->frame.address());
         self->result.move_from(frame.promise().result());
-        self->finished = true;
         h->outcome =
             self->result.has_exception() ? task_outcome_code::failed : task_outcome_code::ok;
         h->frame = {};
@@ -59,17 +58,25 @@ struct async_task final : task_header {
     }
     static void* get_result(task_header* h) {
         auto* self = static_cast<async_task*>(h);
-        return self->finished ? &self->result : nullptr;
+        const bool finished =
+            h->outcome == task_outcome_code::ok || h->outcome == task_outcome_code::failed;
+        return finished ? &self->result : nullptr;
     }
-    static constexpr task_vtable vtable{&poll_async, &destroy_async_body, &dealloc, &get_result,
-                                        &finish_body};
+    static const await_record* await_root(const task_header* h) {
+        if (!h->frame)
+            return nullptr;
+        return &std::coroutine_handle<task_promise<T>>::from_address(h->frame.address())
+                    .promise()
+                    .await_;
+    }
+    static constexpr task_vtable vtable{&poll_async, &destroy_async_body, &dealloc,
+                                        &get_result, &finish_body,        &await_root};
 
     /// A header for `frame`, which it now owns.
     static async_task* make(std::coroutine_handle<task_promise<T>> frame) {
         auto* t = new (frame_allocate(sizeof(async_task))) async_task();
         t->frame = frame;
         t->root.leaf = frame;
-        t->await_root = &frame.promise().await_;
         return t;
     }
 };
@@ -121,7 +128,8 @@ struct blocking_task final : task_header {
         auto* self = static_cast<blocking_task*>(h);
         return self->ran ? &self->result : nullptr;
     }
-    static constexpr task_vtable vtable{&poll, &destroy_body, &dealloc, &get_result, nullptr};
+    static constexpr task_vtable vtable{&poll,       &destroy_body, &dealloc,
+                                        &get_result, nullptr,       nullptr};
 };
 
 } // namespace detail

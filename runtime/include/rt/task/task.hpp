@@ -39,6 +39,13 @@ inline constexpr bool is_task_v = false;
 template <class U>
 inline constexpr bool is_task_v<task<U>> = true;
 
+/// The await_kind of a co_await on an rt::task of type A: its child is the awaited frame's own
+/// record (the task object, which the record points to, lives until the await ends).
+template <class A>
+const await_record* awaited_task_record(const void* awaitable) noexcept;
+template <class A>
+inline constexpr await_kind task_await_kind{"task", nullptr, &awaited_task_record<A>};
+
 /// Awaits *a in place (see task_promise_base::await_transform).
 template <class A>
 struct await_ref {
@@ -69,10 +76,8 @@ public:
     decltype(auto)
     await_transform(A&& a, rt::source_location where = rt::source_location::current()) noexcept {
         if constexpr (is_task_v<std::remove_cvref_t<A>>) {
-            await_.what = "task";
-            await_.describe = nullptr;
+            await_.kind = &task_await_kind<std::remove_cvref_t<A>>;
             await_.awaitable = &a;
-            await_.child = a.handle() ? &a.handle().promise().await_ : nullptr;
             await_.where = where;
         } else {
             record_await(await_, a, where);
@@ -189,6 +194,11 @@ private:
 };
 
 namespace detail {
+template <class A>
+const await_record* awaited_task_record(const void* awaitable) noexcept {
+    auto h = static_cast<const A*>(awaitable)->handle();
+    return h ? &h.promise().await_ : nullptr;
+}
 template <class T>
 task<T> task_promise<T>::get_return_object() noexcept {
     return task<T>{std::coroutine_handle<task_promise<T>>::from_promise(*this)};
