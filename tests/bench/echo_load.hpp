@@ -152,6 +152,25 @@ inline int run_load(std::uint16_t port, std::size_t conns, std::uint64_t request
     return 0;
 }
 
+// The start of the JSON line every echo server prints: its configuration and the load
+// generator's figures. The caller adds its own and prints it.
+inline json_line result_line(const char* impl, std::size_t conns, std::size_t size,
+                             std::uint64_t requests, unsigned threads, const load_result& res,
+                             double cpu_s) {
+    json_line j("echo", impl);
+    j.integer("conns", conns)
+        .integer("size", size)
+        .integer("requests", requests)
+        .integer("threads", threads)
+        .num("wall_s", res.wall_s)
+        .num("cpu_s", cpu_s)
+        .num("requests_per_s", double(requests) / res.wall_s)
+        .num("mb_per_s", double(requests) * double(size) / res.wall_s / 1e6)
+        .num("rtt_p50_us", res.p50_us)
+        .num("rtt_p99_us", res.p99_us);
+    return j;
+}
+
 struct load_child {
     pid_t pid = -1;
     int out = -1; // read end of the child's stdout

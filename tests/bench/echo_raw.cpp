@@ -114,16 +114,5 @@ int main(int argc, char** argv) {
         t.join();
     if (!ok || res.requests != requests)
         bench::fail(bench_name, "raw", "the load generator failed");
-    bench::json_line(bench_name, "raw")
-        .integer("conns", conns)
-        .integer("size", size)
-        .integer("requests", requests)
-        .integer("threads", threads)
-        .num("wall_s", res.wall_s)
-        .num("cpu_s", r.cpu_s())
-        .num("requests_per_s", double(requests) / res.wall_s)
-        .num("mb_per_s", double(requests) * double(size) / res.wall_s / 1e6)
-        .num("rtt_p50_us", res.p50_us)
-        .num("rtt_p99_us", res.p99_us)
-        .print();
+    bench::echo::result_line("raw", conns, size, requests, threads, res, r.cpu_s()).print();
 }

@@ -86,18 +86,8 @@ int main(int argc, char** argv) {
         parks += w.parks;
         polls += w.polls;
     }
-    bench::json_line(bench_name, "rt")
-        .integer("conns", conns)
-        .integer("size", size)
-        .integer("requests", requests)
-        .integer("threads", threads)
+    bench::echo::result_line("rt", conns, size, requests, threads, res, r.cpu_s())
         .integer("uring", runtime.io_backend() == rt::io_backend::io_uring ? 1 : 0)
-        .num("wall_s", res.wall_s)
-        .num("cpu_s", r.cpu_s())
-        .num("requests_per_s", double(requests) / res.wall_s)
-        .num("mb_per_s", double(requests) * double(size) / res.wall_s / 1e6)
-        .num("rtt_p50_us", res.p50_us)
-        .num("rtt_p99_us", res.p99_us)
         .num("reactor_p50_us", double(ev.quantile(0.50)) / 1e3)
         .num("reactor_p99_us", double(ev.quantile(0.99)) / 1e3)
         .integer("reactor_events", ev.count())
