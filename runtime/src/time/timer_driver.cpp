@@ -37,8 +37,10 @@ bool timer_driver::register_timer(timer_node& n, clock::time_point deadline) {
     bool kick = false;
     {
         std::lock_guard lock(mu_);
-        if (!wheel_.insert(&n.entry))
+        if (!wheel_.insert(&n.entry)) {
+            n.w = waker{}; // not registered: nothing for the awaiter to cancel
             return false;
+        }
         if (n.entry.tick < wake_tick_) {
             wake_tick_ = n.entry.tick;
             kick = true;

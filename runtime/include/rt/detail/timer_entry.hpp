@@ -17,6 +17,10 @@ struct timer_entry {
     std::uint64_t level : 4 = 0; // where it is linked (wheel-private)
     std::uint64_t slot : 6 = 0;
     std::uint64_t linked : 1 = 0; // set while in the wheel
+    // The holder's own bit, touched only while the entry is not linked (rt::sleep: "the deadline
+    // passed but the budget is spent: yield instead of registering"). It shares the word the
+    // wheel writes, which is why it may not change while linked.
+    std::uint64_t holder_flag : 1 = 0;
 };
 static_assert(sizeof(timer_entry) == 3 * sizeof(void*));
 

@@ -26,13 +26,15 @@ namespace detail {
 class timer_driver;
 
 /// A timer registration: the wheel's link plus who to wake (whose runtime holds the timer).
+/// `w.task` is set exactly while the node is registered and its owner has not resumed from it.
 struct timer_node {
     timer_entry entry;
     waker w;
 };
 
 /// Links `n` for `deadline` in the current runtime's timer driver. False when the deadline has
-/// already passed (nothing is registered). Throws std::runtime_error outside a runtime.
+/// already passed (nothing is registered, `n.w` stays empty). Throws std::runtime_error outside
+/// a runtime.
 bool timer_register(timer_node& n, clock::time_point deadline);
 /// Unlinks `n` if it is still pending; after it returns, `n` will not be touched again.
 void timer_cancel(timer_node& n) noexcept;
@@ -42,8 +44,10 @@ public:
     explicit sleep_awaiter(clock::time_point deadline) noexcept : deadline_(deadline) {}
     sleep_awaiter(sleep_awaiter&& o) noexcept : deadline_(o.deadline_) {}
     sleep_awaiter& operator=(sleep_awaiter&&) = delete;
+    // Registered and not resumed from: node_.w.task is set. A sleeping task is one of a million,
+    // so the awaiter keeps no flags of its own (the other is timer_entry::holder_flag).
     ~sleep_awaiter() {
-        if (registered_)
+        if (node_.w.task != nullptr)
             timer_cancel(node_);
     }
 
@@ -61,19 +65,20 @@ public:
             return false;
         if (coop_consume())
             return true;
-        must_yield_ = true;
+        node_.entry.holder_flag = 1; // due, but the budget is spent: yield first
         return false;
     }
     bool await_suspend(std::coroutine_handle<>) {
-        if (must_yield_) {
-            must_yield_ = false;
+        if (node_.entry.holder_flag) {
+            node_.entry.holder_flag = 0;
             yield_current();
             return true;
         }
-        registered_ = timer_register(node_, deadline_);
-        return registered_;
+        return timer_register(node_, deadline_);
     }
-    void await_resume() noexcept { registered_ = false; }
+    // After the timer fired: the reactor no longer touches the node (marking our strand, which
+    // let us resume, was the last thing it did with what it read from it).
+    void await_resume() noexcept { node_.w = waker{}; }
 
     clock::time_point deadline() const noexcept { return deadline_; }
 
@@ -82,8 +87,6 @@ protected:
 
 private:
     timer_node node_;
-    bool registered_ = false;
-    bool must_yield_ = false;
 };
 
 } // namespace detail
