@@ -154,15 +154,15 @@ private:
     static constexpr unsigned slot_bits = 6;
     static constexpr unsigned slots = 1u << slot_bits;
     static constexpr unsigned slot_mask = slots - 1;
-    // Marks an entry that is due but not yet handed to on_fire; see fire_pending().
-    static constexpr std::uint8_t pending_level = levels;
-    // The second level-0 row (see "Staged cascade" above).
-    static constexpr std::uint8_t alt_row = levels + 1;
-    static constexpr unsigned rows = levels + 2;
+    // The second level-0 row (see "Staged cascade" above): rows are levels 0.. plus this one.
+    static constexpr std::uint8_t alt_row = levels;
+    static constexpr unsigned rows = levels + 1;
+    // Marks an entry that is due but not yet handed to on_fire (in no row); see fire_pending().
+    static constexpr std::uint8_t pending_level = rows;
     // next_slot()'s name for "the staged row becomes level 0 now".
     static constexpr unsigned staged_level = alt_row;
     static_assert(levels * slot_bits < 64, "the top level's ring arithmetic needs a spare bit");
-    static_assert(alt_row < 16, "timer_entry::level has four bits");
+    static_assert(pending_level < 16, "timer_entry::level has four bits");
 
     struct expiration {
         unsigned level;
