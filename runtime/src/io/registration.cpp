@@ -145,8 +145,10 @@ void io_source::set_drains_on_short_read() noexcept {
         reg_->drains_on_short_read = true;
 }
 
-bool io_source::drains_on_short_read() const noexcept {
-    return reg_ != nullptr && reg_->drains_on_short_read;
+void io_source::clear_ready_if_short(io_direction dir, std::uint64_t tick, std::size_t moved,
+                                     std::size_t asked) const noexcept {
+    if (moved > 0 && moved < asked && reg_->drains_on_short_read)
+        clear_ready(dir, tick);
 }
 
 void io_source::close() noexcept {

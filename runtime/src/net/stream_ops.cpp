@@ -287,8 +287,8 @@ rt::task<io_result<std::size_t>> read_some(const detail::io_source& s, std::span
         if (n >= 0) {
             // A short read drained the queue: the next read waits for an event rather than
             // asking the kernel for EAGAIN (as Tokio does). An event since `tick` keeps it ready.
-            if (n > 0 && static_cast<std::size_t>(n) < buf.size() && s.drains_on_short_read())
-                s.clear_ready(io_direction::read, tick);
+            s.clear_ready_if_short(io_direction::read, tick, static_cast<std::size_t>(n),
+                                   buf.size());
             co_return static_cast<std::size_t>(n);
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -312,8 +312,8 @@ rt::task<io_result<std::size_t>> write_some(const detail::io_source& s,
             n = ::write(s.fd(), buf.data(), buf.size());
         if (n >= 0) {
             // Likewise a short send filled the send buffer (TCP takes all it has room for).
-            if (n > 0 && static_cast<std::size_t>(n) < buf.size() && s.drains_on_short_read())
-                s.clear_ready(io_direction::write, tick);
+            s.clear_ready_if_short(io_direction::write, tick, static_cast<std::size_t>(n),
+                                   buf.size());
             co_return static_cast<std::size_t>(n);
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK)

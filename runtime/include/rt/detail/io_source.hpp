@@ -23,6 +23,7 @@
 #include "rt/io/io_result.hpp"
 
 #include <coroutine>
+#include <cstddef>
 #include <cstdint>
 
 namespace rt::detail {
@@ -113,12 +114,15 @@ public:
     void clear_ready(io_direction dir, std::uint64_t tick) const noexcept;
     /// Declares that a read returning less than asked leaves nothing queued (a TCP stream: the
     /// kernel copies until the receive queue is empty) and a short write left no room, so
-    /// read_some and write_some forget readiness after one instead of spending a system call
-    /// to hear EAGAIN. Not for datagram sockets (one datagram per read) nor Unix streams (a
-    /// read stops at a message with other credentials or passed descriptors). Call before the
-    /// source is shared with other threads.
+    /// clear_ready_if_short forgets readiness after one instead of a system call spent to hear
+    /// EAGAIN. Not for datagram sockets (one datagram per read) nor Unix streams (a read stops
+    /// at a message with other credentials or passed descriptors). Call before the source is
+    /// shared with other threads.
     void set_drains_on_short_read() noexcept;
-    bool drains_on_short_read() const noexcept;
+    /// After a read or write that moved `moved` of `asked` bytes (readiness seen at `tick`): on a
+    /// source that drains on a short transfer, a short one clears readiness as EAGAIN would.
+    void clear_ready_if_short(io_direction dir, std::uint64_t tick, std::size_t moved,
+                              std::size_t asked) const noexcept;
     /// Deregisters and closes; idempotent.
     void close() noexcept;
 
