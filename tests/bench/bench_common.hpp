@@ -59,16 +59,13 @@ public:
     }
 
     // Worker threads: defaults to the number of cores, like both runtimes' defaults.
-    unsigned threads() const {
-        unsigned hw = std::max(1u, std::thread::hardware_concurrency());
-        return static_cast<unsigned>(get("threads", hw));
-    }
+    unsigned threads() const { return static_cast<unsigned>(get("threads", cores())); }
     // For a server that shares the machine with its load generator: one core fewer (at least
     // one), so that server and client threads are not more than the cores.
     unsigned threads_beside_load() const {
-        unsigned hw = std::max(1u, std::thread::hardware_concurrency());
-        return static_cast<unsigned>(get("threads", std::max(1u, hw - 1)));
+        return static_cast<unsigned>(get("threads", std::max(1u, cores() - 1)));
     }
+    static unsigned cores() { return std::max(1u, std::thread::hardware_concurrency()); }
 
     // Seconds after which the watchdog ends the program (see start_watchdog).
     unsigned timeout_s(unsigned def) const { return static_cast<unsigned>(get("timeout", def)); }

@@ -24,7 +24,7 @@ using net::ip::tcp;
 
 net::awaitable<void> serve(tcp::socket s, std::size_t size) {
     s.set_option(tcp::no_delay(true));
-    std::vector<char> buf(std::max<std::size_t>(size, bench::echo::min_buffer));
+    std::vector<char> buf(bench::echo::buffer_size(size));
     boost::system::error_code ec;
     for (;;) {
         std::size_t n = co_await s.async_read_some(net::buffer(buf),

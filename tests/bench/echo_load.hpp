@@ -29,9 +29,11 @@ extern char** environ;
 
 namespace bench::echo {
 
-// The servers' read buffer: the canonical echo reads what is there, up to this much (or the
-// message size when larger), and writes it back.
-inline constexpr std::size_t min_buffer = 4096;
+// The servers' read buffer: the canonical echo reads what is there, up to 4 KiB (or the message
+// size when larger), and writes it back.
+inline std::size_t buffer_size(std::size_t message_size) {
+    return std::max<std::size_t>(message_size, 4096);
+}
 
 struct load_result {
     std::uint64_t requests = 0;

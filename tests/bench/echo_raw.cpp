@@ -102,7 +102,7 @@ int main(int argc, char** argv) {
         ++share[i % threads];
     }
     std::atomic<bool> stop{false};
-    const std::size_t bufsize = std::max(size, bench::echo::min_buffer);
+    const std::size_t bufsize = bench::echo::buffer_size(size);
     std::vector<std::thread> pool;
     for (unsigned t = 0; t < threads; ++t)
         pool.emplace_back([&, t] { serve(eps[t], share[t], bufsize, stop); });

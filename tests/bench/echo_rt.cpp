@@ -3,9 +3,9 @@
 // --requests (default 1,000,000) are answered. Each connection is one task, the canonical echo:
 // read into a buffer of max(--size, 4 KiB), then write_all what came. Workers: --threads
 // (default: cores - 1, as the load generator takes a core). --uring 1 runs the io_uring backend
-// instead of epoll. Reports requests/s, payload
-// MB/s (one direction), the client-side round-trip p50/p99, and the reactor latency p50/p99 (an
-// I/O event's wake to the woken task's poll, from the runtime's introspection histogram).
+// instead of epoll. Reports requests/s, payload MB/s (one direction), the client-side round-trip
+// p50/p99, and the reactor latency p50/p99 (an I/O event's wake to the woken task's poll, from
+// the runtime's introspection histogram).
 // echo_asio.cpp is the same server on Boost.Asio.
 #include "bench_common.hpp"
 #include "echo_load.hpp"
@@ -21,7 +21,7 @@ constexpr const char* bench_name = "echo";
 
 rt::task<> serve(rt::net::tcp_stream s, std::size_t size) {
     s.set_nodelay(true);
-    std::vector<std::byte> buf(std::max<std::size_t>(size, bench::echo::min_buffer));
+    std::vector<std::byte> buf(bench::echo::buffer_size(size));
     for (;;) {
         auto n = co_await s.read(buf);
         if (!n || *n == 0)
